@@ -1,0 +1,98 @@
+// Env: the I/O seam. Every file, directory, lock and clock operation of the engine
+// goes through it, so tests can run on memory, simulate a power cut (drop unsynced
+// bytes), and inject EIO, ENOSPC, short/torn writes and fsync failures.
+//
+// The POSIX Env writes segments with io_uring (a write linked to an fdatasync in one
+// submission) when the kernel allows it, and with pwrite + fdatasync otherwise.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "orderlog/status.h"
+
+namespace orderlog {
+
+// A file opened for positional reads and writes. Not thread-safe: one owner writes;
+// readers go through the mapping returned by map().
+class File {
+ public:
+  virtual ~File() = default;
+
+  // Writes all of `data` at `offset` (a short write is an error). Not durable until
+  // sync_data() succeeds.
+  virtual Status write_at(uint64_t offset, std::span<const std::byte> data) = 0;
+  // fdatasync: makes every completed write durable. A failure means the data may be lost.
+  virtual Status sync_data() = 0;
+
+  // Starts write_at(offset, data) followed, when `sync`, by sync_data(), and may return
+  // before they finish so the caller can prepare its next batch meanwhile.
+  // finish_write_and_sync() waits and returns the combined outcome.
+  // REQUIRES: `data` stays valid and unmodified until finish_write_and_sync() returns;
+  // at most one started operation per file.
+  virtual Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) = 0;
+  virtual Status finish_write_and_sync() = 0;
+
+  // Reads exactly out.size() bytes at `offset`; reading past the end is an error.
+  virtual Status read_at(uint64_t offset, std::span<std::byte> out) = 0;
+  virtual Result<uint64_t> size() = 0;
+  // Sets the file's size (grows with zeros or shrinks). Used for index and temporary files.
+  virtual Status truncate(uint64_t size) = 0;
+  // Reserves disk blocks so the file is at least `size` bytes (fallocate).
+  virtual Status allocate(uint64_t size) = 0;
+
+  // Maps the file read-only into `reserve_bytes` of address space. The address stays
+  // the same as the file grows, so readers may keep pointers; bytes past the current
+  // size must not be touched. The mapping lives as long as this File.
+  virtual Result<const std::byte*> map(uint64_t reserve_bytes) = 0;
+};
+
+// Held while a data directory is open; released when destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+enum class OpenMode : uint8_t {
+  kReadOnly,         // existing file, no writes
+  kReadWrite,        // existing file
+  kCreate,           // create if missing
+  kCreateExclusive,  // fail if it exists
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  virtual Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) = 0;
+  virtual bool file_exists(const std::string& path) = 0;
+  // Names in `dir` (not "." or ".."), unsorted.
+  virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;
+  // Creates `dir` if missing (not its parents).
+  virtual Status create_dir(const std::string& dir) = 0;
+  // Atomically replaces `to` with `from`; durable once sync_dir() of the parent succeeds.
+  virtual Status rename_file(const std::string& from, const std::string& to) = 0;
+  virtual Status remove_file(const std::string& path) = 0;
+  // fsync of a directory: makes creations and renames inside it durable.
+  virtual Status sync_dir(const std::string& dir) = 0;
+  // An exclusive advisory lock; fails with kBusy if another process holds it.
+  virtual Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) = 0;
+  // Wall-clock time, nanoseconds since the Unix epoch.
+  virtual uint64_t now_ns() = 0;
+};
+
+struct PosixEnvOptions {
+  // Use io_uring for start_write_and_sync(); falls back to pwrite + fdatasync when the
+  // kernel refuses a ring.
+  bool use_io_uring = true;
+};
+
+std::unique_ptr<Env> new_posix_env(const PosixEnvOptions& options);
+// A process-wide POSIX Env with default options. Never destroyed.
+Env* default_env();
+
+}  // namespace orderlog

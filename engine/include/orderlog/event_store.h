@@ -1,0 +1,146 @@
+// EventStore: the engine's public API. A segmented, append-only, checksummed log
+// with per-stream optimistic concurrency, group-committed durable appends and
+// indexed reads. There is no update or delete: what is written stays.
+//
+// Thread-safety: every method may be called from any thread concurrently. Appends
+// are queued to a single writer thread; reads never block on the writer and see
+// only committed (durable) events.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "orderlog/env.h"
+#include "orderlog/event.h"
+#include "orderlog/status.h"
+#include "orderlog/types.h"
+
+namespace orderlog {
+
+enum class Durability : uint8_t {
+  kAlways,  // ack only after fdatasync (default)
+  kNone,    // ack after write(2), never fsync: benchmarks only, loses data on power cut
+};
+
+enum class LogLevel : uint8_t { kInfo, kWarning, kError };
+// Receives the store's operational log lines (recovery, truncation, writer failure).
+using LogSink = std::function<void(LogLevel, std::string_view)>;
+
+struct StoreOptions {
+  std::string data_dir;
+  Env* env = nullptr;  // nullptr: default_env()
+  Durability durability = Durability::kAlways;
+  uint64_t segment_bytes_max = 256ull * 1024 * 1024;
+  // Zero-fill the next segment ahead of the writer so fdatasync overwrites existing
+  // blocks instead of growing the file (much cheaper metadata-wise).
+  bool segment_prefill = true;
+  size_t queue_appends_max = 8192;          // pending append requests before append() waits
+  size_t batch_bytes_max = 8 * 1024 * 1024;  // one group-commit write
+  size_t dedup_window_events = 65'536;     // recent event ids remembered for idempotent `any` retries
+  LogSink log;  // nullptr: lines go to stderr
+};
+
+// One stream's part of an append.
+struct StreamAppend {
+  std::string_view stream_id;
+  ExpectedVersion expected = ExpectedVersion::any();
+  std::span<const NewEvent> events;
+};
+
+struct AppendResult {
+  GlobalPosition first_position;  // of the first event appended (or found, when deduplicated)
+  GlobalPosition last_position;
+  // The version of each stream after the append, in the order of the request.
+  std::vector<StreamVersion> stream_versions;
+  bool deduplicated = false;  // every event id was already in the log: nothing was written
+};
+
+using AppendCallback = std::function<void(Result<AppendResult>)>;
+
+enum class ReadDirection : uint8_t { kForward, kBackward };
+
+struct ReadSlice {
+  std::vector<EventView> events;
+  // Where the next page starts: a version for stream reads, a position otherwise.
+  uint64_t next = 0;
+  bool end = false;  // nothing more is committed past this page right now
+};
+
+struct TimeRange {
+  uint64_t from_ns = 0;  // inclusive
+  uint64_t to_ns = 0;    // exclusive
+};
+
+struct StoreStats {
+  GlobalPosition committed_position;
+  uint64_t segments = 0;
+  uint64_t streams = 0;
+  uint64_t appends = 0;
+  uint64_t events_appended = 0;
+  uint64_t batches = 0;    // group commits
+  uint64_t syncs = 0;      // fdatasync calls on the log
+  uint64_t bytes_written = 0;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Opens (creating if missing) the data directory, recovers the log tail and starts
+  // the writer. Fails with kCorruption naming file and offset when a checksum mismatch
+  // is found anywhere but in an unacknowledged torn tail, and kBusy when another
+  // process has the directory open.
+  static Result<std::unique_ptr<EventStore>> open(const StoreOptions& options);
+
+  // Appends `events` to one stream atomically. Blocks until durable (or failed).
+  // Errors: kWrongExpectedVersion (with actual_version), kInvalidArgument, kTooLarge,
+  // kReadOnly after a write/fsync failure, kClosed, kIoError, kNoSpace.
+  virtual Result<AppendResult> append(std::string_view stream_id, ExpectedVersion expected,
+                                      std::span<const NewEvent> events) = 0;
+  // Appends to several streams, each with its own expected version: all or nothing.
+  virtual Result<AppendResult> append_multi(std::span<const StreamAppend> streams) = 0;
+  // Queues an append and returns at once; `done` runs on the writer thread when the
+  // append is durable or has failed, and must not block. Input errors and a full queue
+  // (kBusy) are reported through `done` before this returns.
+  virtual void append_async(std::span<const StreamAppend> streams, AppendCallback done) = 0;
+
+  // Reads up to `count_max` events of a stream starting at `from` (inclusive). Backward
+  // reads from StreamVersion{UINT64_MAX} start at the last event. A missing stream
+  // returns an empty slice with end = true.
+  virtual Result<ReadSlice> read_stream(std::string_view stream_id, StreamVersion from,
+                                        ReadDirection direction, size_t count_max) const = 0;
+  // Events at positions >= from, in position order.
+  virtual Result<ReadSlice> read_all(GlobalPosition from, size_t count_max) const = 0;
+  // Events of `type` at positions >= from.
+  virtual Result<ReadSlice> read_by_type(std::string_view type, GlobalPosition from,
+                                         size_t count_max) const = 0;
+  // Events whose timestamp is in `range`, at positions >= from (the paging cursor).
+  virtual Result<ReadSlice> read_by_time(TimeRange range, GlobalPosition from,
+                                         size_t count_max) const = 0;
+
+  // The version of the stream's last committed event (0: no such stream).
+  virtual StreamVersion stream_version(std::string_view stream_id) const = 0;
+  // The last durable position; every event up to it is readable.
+  virtual GlobalPosition committed_position() const = 0;
+  // Waits until committed_position() >= position or the timeout passes.
+  virtual bool wait_for_position(GlobalPosition position, std::chrono::milliseconds timeout) const = 0;
+
+  // ok() while the writer is healthy; the sticky error that made the store read-only otherwise.
+  virtual Status writer_status() const = 0;
+  virtual StoreStats stats() const = 0;
+
+  // Persists the indexes and an index checkpoint so the next open re-indexes nothing.
+  virtual Status checkpoint() = 0;
+  // Drains queued appends, syncs, checkpoints, stops the writer. Idempotent; the
+  // destructor calls it. Later appends fail with kClosed.
+  virtual Status close() = 0;
+};
+
+}  // namespace orderlog

@@ -1,0 +1,146 @@
+// LogIndex: every index derived from the log, kept in index/ and rebuildable from it.
+//  - positions.idx: global position -> record offset in its segment, and the position
+//    of the previous event of the same stream (a per-stream chain, walked by reads);
+//  - type-<id>.idx: per event type, the positions of its events;
+//  - time.idx: sparse (timestamp, position) pairs; timestamps rise with position;
+//  - the stream table (stream -> version, last position), snapshotted at checkpoints;
+//  - a bounded window of recent event ids, for idempotent retries.
+// A checkpoint (index/CHECKPOINT) records how far all of them are complete, so an
+// open re-indexes only the log tail after it. The writer is the only mutator;
+// readers use published counts and ignore anything past the committed position.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "index/append_array.h"
+#include "index/stream_table.h"
+#include "orderlog/env.h"
+#include "orderlog/types.h"
+#include "storage/record_format.h"
+
+namespace orderlog::index {
+
+struct PositionEntry {
+  uint64_t record_offset = 0;   // of the EventRecord within its segment
+  uint64_t prev_in_stream = 0;  // position of the stream's previous event, 0 for the first
+};
+
+struct TimeEntry {
+  uint64_t timestamp_ns = 0;
+  uint64_t position = 0;
+};
+
+// Where the indexed part of the log ends.
+struct IndexedEnd {
+  uint64_t position = 0;                // last indexed event
+  uint64_t segment_first_position = 0;  // segment holding the end, 0 when the log is empty
+  uint64_t segment_offset = 0;          // byte after the last indexed unit in it
+  uint64_t timestamp_ns = 0;            // of the last indexed event
+};
+
+struct RecentEvent {
+  uint64_t position = 0;
+  uint64_t version = 0;
+  uint32_t stream_hash = 0;
+};
+
+struct LogIndexOptions {
+  uint64_t positions_reserve_bytes = 64ull << 30;  // 4G events
+  uint64_t type_reserve_bytes = 8ull << 30;        // 1G events per type
+  uint64_t time_reserve_bytes = 1ull << 30;
+  size_t types_max = 4096;
+  size_t dedup_window_events = 65'536;
+  uint64_t time_stride_events = 64;  // one time entry per this many events at most
+};
+
+class LogIndex {
+ public:
+  // Opens index_dir. With a checkpoint that verifies, the index files are kept up to
+  // it and checkpoint_end() says where the log tail starts; otherwise (none, or it
+  // does not verify: `problem` says why) everything starts empty and is rebuilt.
+  static Result<std::unique_ptr<LogIndex>> open(Env* env, const std::string& index_dir,
+                                                const LogIndexOptions& options, std::string* problem);
+  ~LogIndex();
+
+  const IndexedEnd& checkpoint_end() const { return checkpoint_end_; }
+
+  // ---- Writer side ----
+  // Indexes one valid unit at `unit_offset` of the segment starting at
+  // `segment_first_position`. Stream table and recent ids change at once; index
+  // files on flush(). kCorruption when the unit contradicts the index (version gap).
+  Status add_unit(const std::byte* unit, const storage::UnitHeader& header, uint64_t segment_first_position,
+                  uint64_t unit_offset);
+  // Writes buffered entries to the index files and publishes type/time counts.
+  Status flush();
+  // Whether these (new or known) types fit under types_max.
+  bool has_room_for_types(size_t new_type_names) const;
+  bool knows_type(std::string_view type) const;
+  std::optional<RecentEvent> recent(const EventId& id) const;
+  StreamState stream(std::string_view stream_id) const { return streams_.get(stream_id); }
+  const IndexedEnd& end() const { return end_; }
+  // Syncs all index files and atomically replaces index/CHECKPOINT with `end()`.
+  // REQUIRES: flush() since the last add_unit, and everything indexed is durable.
+  Status write_checkpoint();
+
+  // ---- Reader side (any thread) ----
+  // REQUIRES: 1 <= position <= a committed position.
+  PositionEntry position_entry(uint64_t position) const;
+  // Positions of `type` >= from, up to count_max, all <= committed.
+  std::vector<uint64_t> type_positions(std::string_view type, uint64_t from, uint64_t committed,
+                                       size_t count_max) const;
+  // The position to start a time scan at: the last sparse entry with a timestamp
+  // < from_ns (1 when there is none).
+  uint64_t time_scan_start(uint64_t from_ns) const;
+  size_t stream_count() const { return streams_.size(); }
+
+  static constexpr const char* kCheckpointFileName = "CHECKPOINT";
+
+ private:
+  struct TypeSlot;
+
+  LogIndex(Env* env, std::string dir, const LogIndexOptions& options);
+  Status load_checkpoint();
+  Status open_files(uint64_t positions_count, uint64_t time_count);
+  // The slot of `type`, opening its postings file with `valid_count` entries if new.
+  Result<TypeSlot*> type_slot(std::string_view type, uint64_t valid_count);
+  const TypeSlot* find_type(std::string_view type) const;
+  void remember(const EventId& id, RecentEvent event);
+
+  Env* env_;
+  std::string dir_;
+  LogIndexOptions options_;
+  IndexedEnd checkpoint_end_;
+  IndexedEnd end_;
+
+  StreamTable streams_;
+  std::unique_ptr<AppendArray> positions_;
+  std::unique_ptr<AppendArray> time_;
+  std::atomic<uint64_t> time_published_{0};
+  uint64_t last_time_entry_position_ = 0;
+
+  mutable std::shared_mutex types_mutex_;  // guards the map's shape, not the slots' postings
+  std::vector<std::unique_ptr<TypeSlot>> types_;
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view name) const noexcept { return std::hash<std::string_view>{}(name); }
+  };
+  std::unordered_map<std::string, TypeSlot*, NameHash, std::equal_to<>> types_by_name_;
+
+  std::vector<PositionEntry> pending_positions_;
+  std::vector<TimeEntry> pending_time_;
+  std::vector<TypeSlot*> pending_types_;  // slots with buffered postings
+
+  std::unordered_map<EventId, RecentEvent, EventIdHash> recent_;
+  std::deque<EventId> recent_order_;
+};
+
+}  // namespace orderlog::index

@@ -1,0 +1,382 @@
+// The production Env: POSIX files, directories and flock-based locks. Segment writes
+// go through io_uring (write linked to fdatasync) when the kernel allows it and fall
+// back to pwrite + fdatasync otherwise; both give the same durability contract.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+
+#include "orderlog/check.h"
+#include "orderlog/env.h"
+#include "storage/uring_file.h"
+
+namespace orderlog {
+namespace {
+
+// Larger writes take the synchronous path: an io_uring write is one kernel call, which
+// Linux caps just below 2 GiB, and a capped write would read as a short write.
+constexpr size_t kUringWriteBytesMax = size_t{1} << 30;
+// Bounds a single pwrite/pread call for the same reason.
+constexpr size_t kSyscallBytesMax = size_t{1} << 30;
+
+std::string at_offset(const std::string& path, uint64_t offset) {
+  return path + " at offset " + std::to_string(offset);
+}
+
+// A missing file or directory is an expected condition callers test for
+// (kNotFound); every other errno keeps from_errno's mapping. Callers copy errno
+// into `error_number` before building the context, as an allocation may clobber it.
+Status path_error(int error_number, const std::string& context) {
+  Status status = Status::from_errno(error_number, context);
+  if (error_number == ENOENT) return Status::not_found(status.message());
+  return status;
+}
+
+
+class PosixFile final : public File {
+ public:
+  PosixFile(int fd, std::string path, bool use_io_uring)
+      : fd_(fd), path_(std::move(path)), use_io_uring_(use_io_uring) {}
+  ~PosixFile() override;
+  PosixFile(const PosixFile&) = delete;
+  PosixFile& operator=(const PosixFile&) = delete;
+
+  Status write_at(uint64_t offset, std::span<const std::byte> data) override;
+  Status sync_data() override;
+  Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) override;
+  Status finish_write_and_sync() override;
+  Status read_at(uint64_t offset, std::span<std::byte> out) override;
+  Result<uint64_t> size() override;
+  Status truncate(uint64_t size) override;
+  Status allocate(uint64_t size) override;
+  Result<const std::byte*> map(uint64_t reserve_bytes) override;
+
+ private:
+  bool operation_started() const { return completed_.has_value() || (uring_ && uring_->in_flight()); }
+  UringWriter* uring();
+
+  int fd_;
+  std::string path_;
+  bool use_io_uring_;
+  std::unique_ptr<UringWriter> uring_;  // created on the first start_write_and_sync
+  std::optional<Status> completed_;     // outcome of a start that ran synchronously
+  void* map_base_ = nullptr;
+  uint64_t map_reserve_bytes_ = 0;
+};
+
+PosixFile::~PosixFile() {
+  // The kernel may still be reading the caller's buffer; never close under it.
+  if (uring_ && uring_->in_flight()) (void)uring_->wait();
+  uring_.reset();
+  if (map_base_ != nullptr) munmap(map_base_, map_reserve_bytes_);
+  // close() errors are ignored: durability comes from sync_data(), never from close.
+  close(fd_);
+}
+
+Status PosixFile::write_at(uint64_t offset, std::span<const std::byte> data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    size_t chunk = std::min(data.size() - done, kSyscallBytesMax);
+    ssize_t written = pwrite(fd_, data.data() + done, chunk, static_cast<off_t>(offset + done));
+    int error_number = errno;
+    if (written < 0 && error_number == EINTR) continue;
+    if (written < 0) return Status::from_errno(error_number, "pwrite " + at_offset(path_, offset + done));
+    // A regular file never accepts zero bytes without an error; bail out rather than spin.
+    if (written == 0) return Status::io_error("pwrite " + at_offset(path_, offset + done) + " wrote nothing");
+    done += static_cast<size_t>(written);
+  }
+  return Status::ok();
+}
+
+Status PosixFile::sync_data() {
+  if (fdatasync(fd_) != 0) {
+    int error_number = errno;
+    return path_error(error_number, "fdatasync " + path_);
+  }
+  return Status::ok();
+}
+
+UringWriter* PosixFile::uring() {
+  if (uring_ == nullptr && use_io_uring_) {
+    auto created = UringWriter::create(path_);
+    if (created.is_ok()) {
+      uring_ = std::move(created).value();
+    } else {
+      use_io_uring_ = false;  // the kernel said no once; it will keep saying no
+    }
+  }
+  return uring_.get();
+}
+
+Status PosixFile::start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) {
+  OL_CHECK_MSG(!operation_started(), "at most one started write per file");
+  UringWriter* writer = data.size() <= kUringWriteBytesMax ? uring() : nullptr;
+  if (writer != nullptr) {
+    if (writer->submit(fd_, offset, data, sync).is_ok()) return Status::ok();
+    // The kernel took nothing, but the ring may still hold the entries: drop it so
+    // they can never run later, and write synchronously from now on.
+    uring_.reset();
+    use_io_uring_ = false;
+  }
+  Status status = write_at(offset, data);
+  if (status.is_ok() && sync) status = sync_data();
+  completed_ = std::move(status);
+  return Status::ok();
+}
+
+Status PosixFile::finish_write_and_sync() {
+  if (completed_.has_value()) {
+    Status status = std::move(*completed_);
+    completed_.reset();
+    return status;
+  }
+  OL_CHECK_MSG(uring_ && uring_->in_flight(), "finish_write_and_sync without a started write");
+  Status status = uring_->wait();
+  if (!uring_->usable()) uring_.reset();
+  return status;
+}
+
+Status PosixFile::read_at(uint64_t offset, std::span<std::byte> out) {
+  size_t done = 0;
+  while (done < out.size()) {
+    size_t chunk = std::min(out.size() - done, kSyscallBytesMax);
+    ssize_t got = pread(fd_, out.data() + done, chunk, static_cast<off_t>(offset + done));
+    int error_number = errno;
+    if (got < 0 && error_number == EINTR) continue;
+    if (got < 0) return Status::from_errno(error_number, "pread " + at_offset(path_, offset + done));
+    if (got == 0) {
+      return Status::io_error("pread " + at_offset(path_, offset) + ": short read, wanted " +
+                              std::to_string(out.size()) + " bytes, file ends after " + std::to_string(done));
+    }
+    done += static_cast<size_t>(got);
+  }
+  return Status::ok();
+}
+
+Result<uint64_t> PosixFile::size() {
+  struct stat info {};
+  if (fstat(fd_, &info) != 0) {
+    int error_number = errno;
+    return path_error(error_number, "fstat " + path_);
+  }
+  return static_cast<uint64_t>(info.st_size);
+}
+
+Status PosixFile::truncate(uint64_t size) {
+  while (ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+    if (errno != EINTR) {
+      int error_number = errno;
+      return path_error(error_number, "ftruncate " + path_ + " to " + std::to_string(size));
+    }
+  }
+  return Status::ok();
+}
+
+Status PosixFile::allocate(uint64_t size) {
+  if (size == 0) return Status::ok();  // fallocate rejects an empty range
+  std::string context = "fallocate " + path_ + " to " + std::to_string(size) + " bytes";
+  int rc = 0;
+  do {
+    rc = fallocate(fd_, 0, 0, static_cast<off_t>(size));
+  } while (rc != 0 && errno == EINTR);
+  if (rc == 0) return Status::ok();
+  if (errno != EOPNOTSUPP) {
+    int error_number = errno;
+    return path_error(error_number, context);
+  }
+  // Some filesystems (tmpfs on old kernels, NFS) lack fallocate; glibc emulates it.
+  int error_number = posix_fallocate(fd_, 0, static_cast<off_t>(size));
+  if (error_number != 0) return Status::from_errno(error_number, "posix_" + context);
+  return Status::ok();
+}
+
+Result<const std::byte*> PosixFile::map(uint64_t reserve_bytes) {
+  if (map_base_ != nullptr) {
+    // Readers hold pointers into the first mapping, so it can never move or grow.
+    if (reserve_bytes > map_reserve_bytes_) {
+      return Status::invalid_argument("map " + path_ + ": already mapped with " + std::to_string(map_reserve_bytes_) +
+                                      " bytes, cannot grow to " + std::to_string(reserve_bytes));
+    }
+    return static_cast<const std::byte*>(map_base_);
+  }
+  if (reserve_bytes == 0) return Status::invalid_argument("map " + path_ + ": zero bytes reserved");
+  // MAP_SHARED: pages written later through the fd appear at the same address.
+  // MAP_NORESERVE: the reservation is address space only, not memory.
+  void* base = mmap(nullptr, reserve_bytes, PROT_READ, MAP_SHARED | MAP_NORESERVE, fd_, 0);
+  if (base == MAP_FAILED) {
+    int error_number = errno;
+    return path_error(error_number, "mmap " + path_ + " reserving " + std::to_string(reserve_bytes) + " bytes");
+  }
+  map_base_ = base;
+  map_reserve_bytes_ = reserve_bytes;
+  return static_cast<const std::byte*>(map_base_);
+}
+
+// Holds the flock through its own open file description; closing it releases the lock.
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { close(fd_); }
+  PosixFileLock(const PosixFileLock&) = delete;
+  PosixFileLock& operator=(const PosixFileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+class PosixEnv final : public Env {
+ public:
+  explicit PosixEnv(const PosixEnvOptions& options) : options_(options) {}
+
+  Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) override;
+  bool file_exists(const std::string& path) override { return access(path.c_str(), F_OK) == 0; }
+  Result<std::vector<std::string>> list_dir(const std::string& dir) override;
+  Status create_dir(const std::string& dir) override;
+  Status rename_file(const std::string& from, const std::string& to) override;
+  Status remove_file(const std::string& path) override;
+  Status sync_dir(const std::string& dir) override;
+  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) override;
+  uint64_t now_ns() override;
+
+ private:
+  PosixEnvOptions options_;
+};
+
+int open_flags(OpenMode mode) {
+  switch (mode) {
+    case OpenMode::kReadOnly: return O_RDONLY;
+    case OpenMode::kReadWrite: return O_RDWR;
+    case OpenMode::kCreate: return O_RDWR | O_CREAT;
+    case OpenMode::kCreateExclusive: return O_RDWR | O_CREAT | O_EXCL;
+  }
+  OL_CHECK_MSG(false, "unknown OpenMode");
+  return O_RDONLY;
+}
+
+const char* mode_name(OpenMode mode) {
+  switch (mode) {
+    case OpenMode::kReadOnly: return "read-only";
+    case OpenMode::kReadWrite: return "read-write";
+    case OpenMode::kCreate: return "create";
+    case OpenMode::kCreateExclusive: return "create exclusive";
+  }
+  return "unknown mode";
+}
+
+Result<std::unique_ptr<File>> PosixEnv::open_file(const std::string& path, OpenMode mode) {
+  int fd = -1;
+  do {
+    fd = open(path.c_str(), open_flags(mode) | O_CLOEXEC, 0644);
+  } while (fd < 0 && errno == EINTR);
+  // EEXIST under kCreateExclusive reads "open <path> (create exclusive): File exists".
+  if (fd < 0) {
+    int error_number = errno;
+    return path_error(error_number, "open " + path + " (" + mode_name(mode) + ")");
+  }
+  return std::unique_ptr<File>(std::make_unique<PosixFile>(fd, path, options_.use_io_uring));
+}
+
+Result<std::vector<std::string>> PosixEnv::list_dir(const std::string& dir) {
+  DIR* handle = opendir(dir.c_str());
+  if (handle == nullptr) {
+    int error_number = errno;
+    return path_error(error_number, "opendir " + dir);
+  }
+  std::vector<std::string> names;
+  while (true) {
+    errno = 0;
+    dirent* entry = readdir(handle);
+    if (entry == nullptr) break;
+    std::string_view name(entry->d_name);
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  int error_number = errno;
+  closedir(handle);
+  if (error_number != 0) return Status::from_errno(error_number, "readdir " + dir);
+  return names;
+}
+
+Status PosixEnv::create_dir(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0755) == 0) return Status::ok();
+  int error_number = errno;
+  struct stat info {};
+  if (error_number == EEXIST && stat(dir.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) return Status::ok();
+  return path_error(error_number, "mkdir " + dir);
+}
+
+Status PosixEnv::rename_file(const std::string& from, const std::string& to) {
+  if (rename(from.c_str(), to.c_str()) != 0) {
+    int error_number = errno;
+    return path_error(error_number, "rename " + from + " to " + to);
+  }
+  return Status::ok();
+}
+
+Status PosixEnv::remove_file(const std::string& path) {
+  if (unlink(path.c_str()) != 0) {
+    int error_number = errno;
+    return path_error(error_number, "unlink " + path);
+  }
+  return Status::ok();
+}
+
+Status PosixEnv::sync_dir(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    int error_number = errno;
+    return path_error(error_number, "open directory " + dir + " to sync it");
+  }
+  Status status = Status::ok();
+  if (fsync(fd) != 0) {
+    int error_number = errno;
+    status = path_error(error_number, "fsync directory " + dir);
+  }
+  close(fd);
+  return status;
+}
+
+Result<std::unique_ptr<FileLock>> PosixEnv::lock_file(const std::string& path) {
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    int error_number = errno;
+    return path_error(error_number, "open lock file " + path);
+  }
+  // flock, not fcntl locks: flock conflicts between two descriptors of one process
+  // too, so a second open of the same data directory is refused even in-process.
+  int rc = 0;
+  do {
+    rc = flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    int error_number = errno;
+    close(fd);
+    if (error_number == EWOULDBLOCK) return Status::busy(path + " is locked by another process");
+    return Status::from_errno(error_number, "flock " + path);
+  }
+  return std::unique_ptr<FileLock>(std::make_unique<PosixFileLock>(fd));
+}
+
+uint64_t PosixEnv::now_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(now.tv_nsec);
+}
+
+}  // namespace
+
+std::unique_ptr<Env> new_posix_env(const PosixEnvOptions& options) { return std::make_unique<PosixEnv>(options); }
+
+Env* default_env() {
+  // Leaked on purpose: files may still be closing during static destruction.
+  static Env* const env = new_posix_env(PosixEnvOptions{}).release();
+  return env;
+}
+
+}  // namespace orderlog

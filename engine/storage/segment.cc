@@ -1,0 +1,74 @@
+// See segment.h.
+#include "storage/segment.h"
+
+#include <charconv>
+#include <cstdio>
+
+#include "orderlog/check.h"
+
+namespace orderlog::storage {
+
+namespace {
+constexpr std::string_view kSegmentSuffix = ".log";
+constexpr size_t kSegmentDigits = 20;
+}  // namespace
+
+std::string segment_file_name(uint64_t first_position) {
+  char name[kSegmentDigits + kSegmentSuffix.size() + 1];
+  std::snprintf(name, sizeof(name), "%020llu.log", static_cast<unsigned long long>(first_position));
+  return name;
+}
+
+std::optional<uint64_t> parse_segment_file_name(std::string_view name) {
+  if (name.size() != kSegmentDigits + kSegmentSuffix.size() || !name.ends_with(kSegmentSuffix)) return std::nullopt;
+  uint64_t position = 0;
+  const char* end = name.data() + kSegmentDigits;
+  auto [ptr, error] = std::from_chars(name.data(), end, position);
+  if (error != std::errc() || ptr != end || position == 0) return std::nullopt;
+  return position;
+}
+
+Result<std::unique_ptr<Segment>> Segment::open(Env* env, const std::string& path, uint64_t first_position,
+                                               OpenMode mode) {
+  OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->open_file(path, mode));
+  OL_ASSIGN_OR_RETURN(uint64_t size, file->size());
+  if (size == 0) return Status::corruption("segment " + path + " is empty (it was never preallocated)");
+  OL_ASSIGN_OR_RETURN(const std::byte* data, file->map(size));
+  return std::unique_ptr<Segment>(new Segment(path, first_position, std::move(file), data, size));
+}
+
+SegmentList::SegmentList() : slots_(std::make_unique<std::unique_ptr<Segment>[]>(kSegmentsMax)) {}
+
+SegmentList::~SegmentList() = default;
+
+Status SegmentList::add(std::unique_ptr<Segment> segment) {
+  const size_t count = count_.load(std::memory_order_relaxed);
+  if (count == kSegmentsMax) {
+    return Status::too_large("the log reached its limit of " + std::to_string(kSegmentsMax) + " segments");
+  }
+  OL_CHECK(count == 0 || slots_[count - 1]->first_position() < segment->first_position());
+  slots_[count] = std::move(segment);
+  count_.store(count + 1, std::memory_order_release);
+  return Status::ok();
+}
+
+Segment* SegmentList::last() const {
+  const size_t count = size();
+  return count == 0 ? nullptr : slots_[count - 1].get();
+}
+
+Segment* SegmentList::find(uint64_t position) const {
+  size_t low = 0;
+  size_t high = size();  // first slot whose first_position > position
+  while (low < high) {
+    const size_t mid = low + (high - low) / 2;
+    if (slots_[mid]->first_position() <= position) {
+      low = mid + 1;
+    } else {
+      high = mid;
+    }
+  }
+  return low == 0 ? nullptr : slots_[low - 1].get();
+}
+
+}  // namespace orderlog::storage

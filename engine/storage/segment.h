@@ -1,0 +1,72 @@
+// A segment: one preallocated log file named by the global position of its first
+// event, mapped read-only for zero-copy reads. Only the writer writes to the active
+// segment; sealed segments are never written again. SegmentList publishes segments
+// to readers without locks (append-only array, release/acquire count).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "orderlog/env.h"
+
+namespace orderlog::storage {
+
+// "00000000000000000001.log": 20 zero-padded decimal digits, so names sort by position.
+std::string segment_file_name(uint64_t first_position);
+std::optional<uint64_t> parse_segment_file_name(std::string_view name);
+
+class Segment {
+ public:
+  // Opens and maps an existing segment file. `capacity_bytes` is the file's size.
+  static Result<std::unique_ptr<Segment>> open(Env* env, const std::string& path, uint64_t first_position,
+                                               OpenMode mode);
+
+  uint64_t first_position() const { return first_position_; }
+  uint64_t capacity_bytes() const { return capacity_bytes_; }
+  const std::byte* data() const { return data_; }
+  const std::string& path() const { return path_; }
+  File* file() { return file_.get(); }
+
+ private:
+  Segment(std::string path, uint64_t first_position, std::unique_ptr<File> file, const std::byte* data,
+          uint64_t capacity_bytes)
+      : path_(std::move(path)),
+        first_position_(first_position),
+        file_(std::move(file)),
+        data_(data),
+        capacity_bytes_(capacity_bytes) {}
+
+  std::string path_;
+  uint64_t first_position_;
+  std::unique_ptr<File> file_;
+  const std::byte* data_;
+  uint64_t capacity_bytes_;
+};
+
+// The ordered segments of the log. The writer appends; readers look up concurrently.
+class SegmentList {
+ public:
+  static constexpr size_t kSegmentsMax = 1 << 16;
+
+  SegmentList();
+  ~SegmentList();
+
+  // Writer only. kTooLarge once kSegmentsMax is reached.
+  Status add(std::unique_ptr<Segment> segment);
+  size_t size() const { return count_.load(std::memory_order_acquire); }
+  // REQUIRES: index < size().
+  Segment* at(size_t index) const { return slots_[index].get(); }
+  Segment* last() const;
+  // The segment holding `position`, or nullptr when before the first segment.
+  Segment* find(uint64_t position) const;
+
+ private:
+  std::unique_ptr<std::unique_ptr<Segment>[]> slots_;
+  std::atomic<size_t> count_{0};
+};
+
+}  // namespace orderlog::storage

@@ -1,0 +1,96 @@
+// See segment_preparer.h.
+#include "storage/segment_preparer.h"
+
+#include <vector>
+
+namespace orderlog::storage {
+
+namespace {
+constexpr size_t kZeroChunkBytes = 1 << 20;
+}
+
+SegmentPreparer::SegmentPreparer(Env* env, std::string log_dir, uint64_t segment_bytes, bool prefill)
+    : env_(env),
+      log_dir_(std::move(log_dir)),
+      prepared_path_(log_dir_ + "/" + kPreparedFileName),
+      segment_bytes_(segment_bytes),
+      prefill_(prefill) {
+  if (prefill_) {
+    wanted_ = true;
+    thread_ = std::thread([this] { run(); });
+  }
+}
+
+SegmentPreparer::~SegmentPreparer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Status SegmentPreparer::prepare_file() {
+  // A leftover from an interrupted preparation is never log data: start it afresh.
+  if (env_->file_exists(prepared_path_)) OL_RETURN_IF_ERROR(env_->remove_file(prepared_path_));
+  OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->open_file(prepared_path_, OpenMode::kCreateExclusive));
+  OL_RETURN_IF_ERROR(file->allocate(segment_bytes_));
+  if (prefill_) {
+    const std::vector<std::byte> zeros(kZeroChunkBytes);
+    for (uint64_t offset = 0; offset < segment_bytes_; offset += kZeroChunkBytes) {
+      const uint64_t bytes = std::min<uint64_t>(kZeroChunkBytes, segment_bytes_ - offset);
+      OL_RETURN_IF_ERROR(file->write_at(offset, std::span(zeros.data(), bytes)));
+    }
+  }
+  return file->sync_data();
+}
+
+void SegmentPreparer::run() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    changed_.wait(lock, [this] { return stopping_ || wanted_; });
+    if (stopping_) return;
+    wanted_ = false;
+    lock.unlock();
+    Status status = prepare_file();
+    lock.lock();
+    prepared_ = std::move(status);
+    changed_.notify_all();
+  }
+}
+
+Status SegmentPreparer::wait_prepared() {
+  if (!prefill_) return prepare_file();
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [this] { return prepared_.has_value(); });
+  Status status = std::move(*prepared_);
+  prepared_.reset();
+  return status;
+}
+
+void SegmentPreparer::want_next() {
+  if (!prefill_) return;
+  {
+    std::lock_guard lock(mutex_);
+    wanted_ = true;
+  }
+  changed_.notify_all();
+}
+
+Result<std::unique_ptr<Segment>> SegmentPreparer::take(uint64_t first_position) {
+  Status status = wait_prepared();
+  if (!status.is_ok()) {
+    want_next();  // retried on the next call
+    const std::string message = "cannot prepare the next segment: " + status.message();
+    return status.code() == StatusCode::kNoSpace ? Status::no_space(message) : Status::io_error(message);
+  }
+  const std::string path = log_dir_ + "/" + segment_file_name(first_position);
+  status = env_->rename_file(prepared_path_, path);
+  if (status.is_ok()) status = env_->sync_dir(log_dir_);
+  // Only now may the thread reuse the temporary name.
+  want_next();
+  OL_RETURN_IF_ERROR(status);
+  return Segment::open(env_, path, first_position, OpenMode::kReadWrite);
+}
+
+}  // namespace orderlog::storage

@@ -1,0 +1,119 @@
+// See recovery.h.
+#include "store/recovery.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "orderlog/check.h"
+#include "storage/segment_preparer.h"
+#include "storage/unit_reader.h"
+
+namespace orderlog::store {
+
+using storage::Segment;
+using storage::SegmentList;
+using storage::UnitCheck;
+using storage::UnitState;
+
+Status load_segments(Env* env, const std::string& log_dir, SegmentList* segments) {
+  OL_ASSIGN_OR_RETURN(std::vector<std::string> names, env->list_dir(log_dir));
+  std::vector<uint64_t> positions;
+  for (const std::string& name : names) {
+    if (auto position = storage::parse_segment_file_name(name)) positions.push_back(*position);
+  }
+  std::sort(positions.begin(), positions.end());
+  for (uint64_t position : positions) {
+    const std::string path = log_dir + "/" + storage::segment_file_name(position);
+    OL_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment, Segment::open(env, path, position, OpenMode::kReadWrite));
+    OL_RETURN_IF_ERROR(segments->add(std::move(segment)));
+  }
+  return Status::ok();
+}
+
+bool checkpoint_matches_log(const index::LogIndex& index, const SegmentList& segments) {
+  const index::IndexedEnd& end = index.checkpoint_end();
+  if (end.position == 0) return true;
+  const Segment* segment = segments.find(end.position);
+  if (segment == nullptr || segment->first_position() != end.segment_first_position) return false;
+  const uint64_t offset = index.position_entry(end.position).record_offset;
+  if (offset >= end.segment_offset || end.segment_offset > segment->capacity_bytes()) return false;
+  return storage::event_position(segment->data() + offset) == end.position;
+}
+
+namespace {
+
+bool any_nonzero(const std::byte* begin, const std::byte* end) {
+  return std::any_of(begin, end, [](std::byte b) { return b != std::byte{0}; });
+}
+
+bool segment_is_empty(const Segment& segment) {
+  return storage::check_unit(segment.data(), segment.capacity_bytes(), 0, 0).state == UnitState::kEnd;
+}
+
+// Zeroes the torn bytes [offset, last non-zero byte] so a later scan cannot mistake
+// them for data, and makes that durable before any new append lands after them.
+Status cut_torn_tail(Segment* segment, uint64_t offset, const UnitCheck& check, const RecoveryOptions& options) {
+  const std::byte* data = segment->data();
+  uint64_t end = segment->capacity_bytes();
+  while (end > offset && data[end - 1] == std::byte{0}) --end;
+  const std::vector<std::byte> zeros(end - offset);
+  OL_RETURN_IF_ERROR(segment->file()->write_at(offset, zeros));
+  OL_RETURN_IF_ERROR(segment->file()->sync_data());
+  options.log(LogLevel::kWarning, "recovery: cut an unacknowledged torn write of " + std::to_string(end - offset) +
+                                      " bytes at " + segment->path() + " offset " + std::to_string(offset) + " (" +
+                                      check.problem + ")");
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<RecoveredLog> recover_tail(Env* env, const RecoveryOptions& options, const SegmentList& segments,
+                                  index::LogIndex* index) {
+  (void)env;
+  const index::IndexedEnd start = index->checkpoint_end();
+  RecoveredLog recovered{start.position, start.segment_offset, start.timestamp_ns, 0};
+  size_t first_segment = 0;
+  if (start.segment_first_position != 0) {
+    while (first_segment < segments.size() &&
+           segments.at(first_segment)->first_position() != start.segment_first_position) {
+      ++first_segment;
+    }
+    OL_CHECK(first_segment < segments.size());  // checkpoint_matches_log() held
+  }
+  uint64_t expected = start.position + 1;
+  for (size_t i = first_segment; i < segments.size(); ++i) {
+    Segment* segment = segments.at(i);
+    uint64_t offset = (i == first_segment && start.segment_first_position != 0) ? start.segment_offset : 0;
+    if (offset == 0 && segment->first_position() != expected) {
+      return Status::corruption("segment " + segment->path() + " starts at position " +
+                                std::to_string(segment->first_position()) + ", expected " + std::to_string(expected));
+    }
+    while (segment->capacity_bytes() - offset >= storage::kUnitHeaderBytes) {
+      const UnitCheck check = storage::check_unit(segment->data(), segment->capacity_bytes(), offset, expected);
+      if (check.state == UnitState::kEnd) break;
+      if (check.state == UnitState::kInvalid) {
+        bool data_after = false;
+        for (size_t j = i + 1; j < segments.size(); ++j) data_after = data_after || !segment_is_empty(*segments.at(j));
+        const uint64_t window_end = std::min(segment->capacity_bytes(), offset + options.torn_window_bytes);
+        data_after = data_after || any_nonzero(segment->data() + window_end, segment->data() + segment->capacity_bytes());
+        if (data_after) {
+          return Status::corruption(segment->path() + " offset " + std::to_string(offset) + ": " + check.problem +
+                                    " (acknowledged data follows, refusing to open)");
+        }
+        OL_RETURN_IF_ERROR(cut_torn_tail(segment, offset, check, options));
+        break;
+      }
+      OL_RETURN_IF_ERROR(index->add_unit(segment->data() + offset, check.header, segment->first_position(), offset));
+      offset += check.total_bytes();
+      expected += check.header.event_count;
+      if (++recovered.units_indexed % 4096 == 0) OL_RETURN_IF_ERROR(index->flush());
+    }
+    recovered.active_offset = offset;
+  }
+  OL_RETURN_IF_ERROR(index->flush());
+  recovered.committed_position = index->end().position;
+  recovered.last_timestamp_ns = index->end().timestamp_ns;
+  return recovered;
+}
+
+}  // namespace orderlog::store

@@ -1,0 +1,44 @@
+// Recovery: on open, finds the segments, re-indexes the log after the index
+// checkpoint, and decides what an invalid unit means. An invalid unit at the very end
+// of the written log (nothing written beyond it farther than one group-commit write)
+// is an unacknowledged torn write: its bytes are zeroed and the cut is logged.
+// Anywhere else it is corruption, reported with the file and offset.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "index/log_index.h"
+#include "orderlog/env.h"
+#include "orderlog/event_store.h"
+#include "storage/segment.h"
+
+namespace orderlog::store {
+
+struct RecoveryOptions {
+  std::string log_dir;
+  // Bytes one group-commit write can span; unsynced bytes lie within this much of the
+  // first invalid unit.
+  uint64_t torn_window_bytes = 0;
+  std::function<void(LogLevel, const std::string&)> log;
+};
+
+struct RecoveredLog {
+  uint64_t committed_position = 0;
+  uint64_t active_offset = 0;  // where the writer continues in segments.last()
+  uint64_t last_timestamp_ns = 0;
+  uint64_t units_indexed = 0;  // tail units re-indexed by this recovery
+};
+
+// Opens every segment of log_dir into `segments`.
+Status load_segments(Env* env, const std::string& log_dir, storage::SegmentList* segments);
+
+// Whether the index checkpoint agrees with the log (its last event is where it says).
+bool checkpoint_matches_log(const index::LogIndex& index, const storage::SegmentList& segments);
+
+// Verifies and indexes the log after the checkpoint; truncates a torn tail.
+Result<RecoveredLog> recover_tail(Env* env, const RecoveryOptions& options, const storage::SegmentList& segments,
+                                  index::LogIndex* index);
+
+}  // namespace orderlog::store

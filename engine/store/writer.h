@@ -1,0 +1,121 @@
+// Writer: the single thread that appends to the log. It drains every queued append
+// into one batch (group commit), decides each against the stream table (expected
+// version, idempotent retry), assigns gapless positions, versions and a monotonic
+// timestamp, writes the batch with one write linked to one fdatasync, and only then
+// publishes the committed position and acknowledges the batch.
+//
+// A failed write or fsync is fatal: the writer keeps the error, fails everything
+// pending and everything after, and the store is read-only until reopened.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "index/log_index.h"
+#include "orderlog/event_store.h"
+#include "storage/segment.h"
+#include "storage/segment_preparer.h"
+#include "storage/unit_encoder.h"
+
+namespace orderlog::store {
+
+struct AppendRequest {
+  storage::EncodedUnit unit;
+  AppendCallback done;
+  std::optional<Result<AppendResult>> outcome;  // set by the writer
+};
+
+struct WriterOptions {
+  Env* env = nullptr;
+  Durability durability = Durability::kAlways;
+  uint64_t segment_bytes_max = 0;
+  size_t queue_appends_max = 0;
+  size_t batch_bytes_max = 0;
+  std::function<void(LogLevel, const std::string&)> log;
+};
+
+struct WriterState {
+  uint64_t active_offset = 0;  // in segments->last()
+  uint64_t last_timestamp_ns = 0;
+};
+
+class Writer {
+ public:
+  // REQUIRES: recovery done; `segments` holds at least one segment. The pointers
+  // must outlive the writer.
+  Writer(const WriterOptions& options, storage::SegmentList* segments, index::LogIndex* index,
+         storage::SegmentPreparer* preparer, WriterState state);
+  ~Writer();  // stop()s
+
+  // Queues an append. When the queue is full: waits if `wait_for_room`, otherwise
+  // completes the request with kBusy. After stop(): completes it with kClosed.
+  void enqueue(std::unique_ptr<AppendRequest> request, bool wait_for_room);
+
+  uint64_t committed_position() const { return committed_.load(std::memory_order_acquire); }
+  bool wait_for_position(uint64_t position, std::chrono::milliseconds timeout) const;
+  Status status() const;
+  StoreStats stats() const;
+
+  // Runs an index checkpoint on the writer thread between batches and waits for it.
+  Status checkpoint();
+  // Drains the queue, checkpoints (if healthy) and joins the thread. Idempotent.
+  Status stop();
+
+ private:
+  struct Batch;
+
+  void run();
+  void write_batches(std::deque<std::unique_ptr<AppendRequest>>& pending);
+  void write_batch(std::deque<std::unique_ptr<AppendRequest>>& pending);
+  // Decides one request and, when accepted, places its unit in the batch.
+  void place(AppendRequest& request, Batch& batch);
+  std::optional<Result<AppendResult>> deduplicate(const storage::EncodedUnit& unit) const;
+  Status check_versions(const storage::EncodedUnit& unit, std::vector<index::StreamState>* states) const;
+  Status roll_segment();
+  void poison(const Status& cause);
+  Status do_checkpoint();
+  void complete(std::unique_ptr<AppendRequest> request);
+
+  WriterOptions options_;
+  storage::SegmentList* segments_;
+  index::LogIndex* index_;
+  storage::SegmentPreparer* preparer_;
+  WriterState state_;
+  std::vector<std::byte> buffer_;  // the batch being written
+
+  // The queue and control flags.
+  mutable std::mutex mutex_;
+  std::condition_variable queue_changed_;  // writer waits for work
+  std::condition_variable room_;           // appenders wait for room
+  std::condition_variable checkpoint_done_;
+  std::deque<std::unique_ptr<AppendRequest>> queue_;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  uint64_t checkpoints_requested_ = 0;
+  uint64_t checkpoints_done_ = 0;
+  Status checkpoint_status_;
+  Status sticky_error_;  // guarded by mutex_; non-ok once poisoned
+
+  std::atomic<uint64_t> committed_{0};
+  mutable std::mutex committed_mutex_;
+  mutable std::condition_variable committed_changed_;
+
+  std::atomic<uint64_t> appends_{0};
+  std::atomic<uint64_t> events_{0};
+  std::atomic<uint64_t> batches_{0};
+  std::atomic<uint64_t> syncs_{0};
+  std::atomic<uint64_t> bytes_written_{0};
+
+  std::thread thread_;
+};
+
+}  // namespace orderlog::store
