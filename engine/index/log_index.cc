@@ -30,10 +30,11 @@ constexpr const char* kStreamsFile = "streams.snap";
 
 std::string type_file_name(size_t id) { return "type-" + std::to_string(id) + ".idx"; }
 
-uint32_t stream_hash(std::string_view stream_id) {
+}  // namespace
+
+uint32_t LogIndex::stream_hash(std::string_view stream_id) {
   return static_cast<uint32_t>(XXH3_64bits(stream_id.data(), stream_id.size()));
 }
-}  // namespace
 
 LogIndex::LogIndex(Env* env, std::string dir, const LogIndexOptions& options)
     : env_(env), dir_(std::move(dir)), options_(options) {}
@@ -138,6 +139,18 @@ void LogIndex::remember(const EventId& id, RecentEvent event) {
   recent_order_.push_back(id);
 }
 
+void LogIndex::clear_recent() {
+  recent_.clear();
+  recent_order_.clear();
+}
+
+void LogIndex::remember_record(const std::byte* record) {
+  const fb::EventRecord* event = fb::GetEventRecord(record);
+  EventId id;
+  std::memcpy(id.bytes.data(), event->event_id()->bytes()->data(), id.bytes.size());
+  remember(id, {event->global_position(), event->stream_version(), stream_hash(event->stream_id()->string_view())});
+}
+
 std::optional<RecentEvent> LogIndex::recent(const EventId& id) const {
   auto it = recent_.find(id);
   if (it == recent_.end()) return std::nullopt;
@@ -152,14 +165,19 @@ Status LogIndex::add_unit(const std::byte* unit, const storage::UnitHeader& head
     if (!status.is_ok()) return;
     const fb::EventRecord* event = fb::GetEventRecord(record);
     const std::string_view stream_id = event->stream_id()->string_view();
-    const StreamState previous = streams_.get(stream_id);
+    const StreamState previous = stream(stream_id);
     if (event->stream_version() != previous.version + 1) {
       status = Status::corruption("event at position " + std::to_string(event->global_position()) +
                                   " has version " + std::to_string(event->stream_version()) + " of stream '" +
                                   std::string(stream_id) + "', expected " + std::to_string(previous.version + 1));
       return;
     }
-    streams_.put(stream_id, {event->stream_version(), event->global_position()});
+    const StreamState next{event->stream_version(), event->global_position()};
+    if (auto it = pending_streams_.find(stream_id); it != pending_streams_.end()) {
+      it->second = next;
+    } else {
+      pending_streams_.emplace(std::string(stream_id), next);
+    }
     pending_positions_.push_back({unit_offset + record_offset, previous.last_position});
     Result<TypeSlot*> slot = type_slot(event->event_type()->string_view(), 0);
     if (!slot.is_ok()) {
@@ -168,9 +186,7 @@ Status LogIndex::add_unit(const std::byte* unit, const storage::UnitHeader& head
     }
     if ((*slot)->pending.empty()) pending_types_.push_back(*slot);
     (*slot)->pending.push_back(event->global_position());
-    EventId id;
-    std::memcpy(id.bytes.data(), event->event_id()->bytes()->data(), id.bytes.size());
-    remember(id, {event->global_position(), event->stream_version(), stream_hash(stream_id)});
+    remember_record(record);
     last_timestamp = event->timestamp_ns();
   });
   OL_RETURN_IF_ERROR(status);
@@ -184,6 +200,16 @@ Status LogIndex::add_unit(const std::byte* unit, const storage::UnitHeader& head
   end_ = {first + header.event_count - 1, segment_first_position, unit_offset + storage::kUnitHeaderBytes +
                                                                       header.body_bytes, last_timestamp};
   return Status::ok();
+}
+
+StreamState LogIndex::stream(std::string_view stream_id) const {
+  if (auto it = pending_streams_.find(stream_id); it != pending_streams_.end()) return it->second;
+  return streams_.get(stream_id);
+}
+
+void LogIndex::publish_streams() {
+  for (const auto& [stream_id, state] : pending_streams_) streams_.put(stream_id, state);
+  pending_streams_.clear();
 }
 
 Status LogIndex::flush() {
@@ -203,7 +229,8 @@ Status LogIndex::flush() {
 }
 
 Status LogIndex::write_checkpoint() {
-  OL_CHECK(pending_positions_.empty() && pending_time_.empty() && pending_types_.empty());
+  OL_CHECK(pending_positions_.empty() && pending_time_.empty() && pending_types_.empty() &&
+           pending_streams_.empty());
   OL_RETURN_IF_ERROR(positions_->sync());
   OL_RETURN_IF_ERROR(time_->sync());
   flatbuffers::FlatBufferBuilder builder(1024);

@@ -85,7 +85,18 @@ class LogIndex {
   bool has_room_for_types(size_t new_type_names) const;
   bool knows_type(std::string_view type) const;
   std::optional<RecentEvent> recent(const EventId& id) const;
-  StreamState stream(std::string_view stream_id) const { return streams_.get(stream_id); }
+  // Refills the recent-id window from stored records, oldest first (at open, so
+  // retries of appends made before a restart are still recognised).
+  void clear_recent();
+  void remember_record(const std::byte* record);
+  size_t dedup_window_events() const { return options_.dedup_window_events; }
+  // The stream fingerprint kept with recent ids.
+  static uint32_t stream_hash(std::string_view stream_id);
+  // The stream as the writer sees it: including indexed but unpublished units.
+  StreamState stream(std::string_view stream_id) const;
+  // Makes the stream changes of everything indexed so far visible to readers.
+  // Call after the units are durable (or, in recovery, verified).
+  void publish_streams();
   const IndexedEnd& end() const { return end_; }
   // Syncs all index files and atomically replaces index/CHECKPOINT with `end()`.
   // REQUIRES: flush() since the last add_unit, and everything indexed is durable.
@@ -101,6 +112,9 @@ class LogIndex {
   // < from_ns (1 when there is none).
   uint64_t time_scan_start(uint64_t from_ns) const;
   size_t stream_count() const { return streams_.size(); }
+  // The stream as readers see it: published units only. Its last position may still
+  // be past a committed position the reader loaded earlier.
+  StreamState published_stream(std::string_view stream_id) const { return streams_.get(stream_id); }
 
   static constexpr const char* kCheckpointFileName = "CHECKPOINT";
 
@@ -135,6 +149,8 @@ class LogIndex {
   };
   std::unordered_map<std::string, TypeSlot*, NameHash, std::equal_to<>> types_by_name_;
 
+  // Stream changes not yet visible to readers (writer only).
+  std::unordered_map<std::string, StreamState, NameHash, std::equal_to<>> pending_streams_;
   std::vector<PositionEntry> pending_positions_;
   std::vector<TimeEntry> pending_time_;
   std::vector<TypeSlot*> pending_types_;  // slots with buffered postings

@@ -3,7 +3,8 @@
 // streams) written and checksummed as a whole, so recovery keeps all of it or none.
 //
 //   unit   := header(32) body
-//   header := magic u32 | format_version u16 | flags u16 | body_bytes u32 |
+//   header := magic u32 | format_version u16 | flags u16 (bit 0: first unit of a
+//             group-commit write) | body_bytes u32 |
 //             event_count u32 | first_position u64 | checksum u64
 //   body   := event_count x (event_bytes u32 | reserved u32 | EventRecord flatbuffer,
 //             zero-padded to 8 bytes)
@@ -28,6 +29,9 @@ static_assert(std::endian::native == std::endian::little, "the log format is lit
 inline constexpr uint32_t kUnitMagic = 0x474F4C4Fu;  // "OLOG" in file byte order
 inline constexpr uint16_t kFormatVersion = 1;
 inline constexpr size_t kUnitHeaderBytes = 32;
+// Header flag: the first unit of a group-commit write. Recovery uses it to tell a torn
+// last write (no batch starts after the bad unit) from corruption of synced data.
+inline constexpr uint16_t kUnitFlagBatchStart = 1;
 inline constexpr size_t kUnitChecksumOffset = 24;
 inline constexpr size_t kEventFrameHeaderBytes = 8;
 inline constexpr size_t kAlignmentBytes = 8;

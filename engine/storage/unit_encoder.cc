@@ -159,10 +159,11 @@ uint64_t unit_checksum(const std::byte* unit, size_t body_bytes) {
   return XXH3_64bits_withSeed(unit + kUnitHeaderBytes, body_bytes, seed);
 }
 
-void seal_unit(std::byte* unit, uint64_t first_position) {
+void seal_unit(std::byte* unit, uint64_t first_position, bool batch_start) {
   UnitHeader header = load_unit_header(unit);
   OL_CHECK(header.magic == kUnitMagic);
   header.first_position = first_position;
+  header.flags = batch_start ? kUnitFlagBatchStart : 0;
   store_unit_header(unit, header);
   header.checksum = unit_checksum(unit, header.body_bytes);
   store_unit_header(unit, header);

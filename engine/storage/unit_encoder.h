@@ -43,7 +43,8 @@ Result<EncodedUnit> encode_unit(std::span<const StreamAppend> streams);
 // Writes the writer-assigned fields into an encoded EventRecord.
 void patch_event(std::byte* event_record, uint64_t position, uint64_t version, uint64_t timestamp_ns);
 
-// Fills the header's first position and checksum. REQUIRES: a unit from encode_unit.
-void seal_unit(std::byte* unit, uint64_t first_position);
+// Fills the header's first position, batch-start flag and checksum.
+// REQUIRES: a unit from encode_unit.
+void seal_unit(std::byte* unit, uint64_t first_position, bool batch_start);
 
 }  // namespace orderlog::storage

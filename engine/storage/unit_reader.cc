@@ -107,6 +107,18 @@ EventView decode_event(const std::byte* record) {
   return view;
 }
 
+std::optional<uint64_t> verified_event_position(const std::byte* base, uint64_t limit, uint64_t record_offset) {
+  if (record_offset < kEventFrameHeaderBytes || record_offset % kAlignmentBytes != 0 || record_offset > limit) {
+    return std::nullopt;
+  }
+  const uint32_t record_bytes = load_u32(base + record_offset - kEventFrameHeaderBytes);
+  if (record_bytes == 0 || record_bytes > limit - record_offset) return std::nullopt;
+  const auto* record = reinterpret_cast<const uint8_t*>(base + record_offset);
+  flatbuffers::Verifier verifier(record, record_bytes);
+  if (!fb::VerifyEventRecordBuffer(verifier)) return std::nullopt;
+  return fb::GetEventRecord(record)->global_position();
+}
+
 uint64_t event_position(const std::byte* record) { return fb::GetEventRecord(record)->global_position(); }
 
 uint64_t event_timestamp_ns(const std::byte* record) { return fb::GetEventRecord(record)->timestamp_ns(); }

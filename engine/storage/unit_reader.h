@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "orderlog/event.h"
@@ -43,6 +44,10 @@ void for_each_event(const std::byte* unit, const UnitHeader& header, Visit&& vis
 
 // Decodes a stored EventRecord (already verified by check_unit) into a view of it.
 EventView decode_event(const std::byte* record);
+
+// The position of the EventRecord framed at `record_offset` of a segment, or nullopt
+// when no verifiable record is there (used to check an index against the log).
+std::optional<uint64_t> verified_event_position(const std::byte* base, uint64_t limit, uint64_t record_offset);
 
 // The global position of a stored EventRecord, without decoding the rest.
 uint64_t event_position(const std::byte* record);

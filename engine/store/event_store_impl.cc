@@ -101,6 +101,7 @@ Status EventStoreImpl::open_directory() {
                              std::to_string(recovered.committed_position));
   }
 
+  refill_recent_ids(recovered.committed_position);
   preparer_ = std::make_unique<storage::SegmentPreparer>(env_, log_dir, options_.segment_bytes_max,
                                                          options_.segment_prefill);
   if (segments_.size() == 0) {
@@ -118,6 +119,14 @@ Status EventStoreImpl::open_directory() {
   writer_ = std::make_unique<Writer>(writer_options, &segments_, index_.get(), preparer_.get(),
                                      WriterState{recovered.active_offset, recovered.last_timestamp_ns});
   return Status::ok();
+}
+
+void EventStoreImpl::refill_recent_ids(uint64_t committed) {
+  const uint64_t window = index_->dedup_window_events();
+  index_->clear_recent();
+  for (uint64_t position = committed > window ? committed - window + 1 : 1; position <= committed; ++position) {
+    index_->remember_record(record_at(position));
+  }
 }
 
 // ---- Appends ----
@@ -161,7 +170,7 @@ const std::byte* EventStoreImpl::record_at(uint64_t position) const {
 }
 
 index::StreamState EventStoreImpl::committed_stream(std::string_view stream_id, uint64_t committed) const {
-  index::StreamState state = index_->stream(stream_id);
+  index::StreamState state = index_->published_stream(stream_id);
   while (state.version > 0 && state.last_position > committed) {
     state.last_position = index_->position_entry(state.last_position).prev_in_stream;
     --state.version;
@@ -266,6 +275,8 @@ Status EventStoreImpl::checkpoint() { return writer_->checkpoint(); }
 Status EventStoreImpl::close() {
   if (writer_ == nullptr) return Status::ok();
   Status status = writer_->stop();
+  // Another process may open the directory now; this one only reads from here on.
+  lock_.reset();
   return status;
 }
 

@@ -41,6 +41,9 @@ class EventStoreImpl final : public EventStore {
   explicit EventStoreImpl(const StoreOptions& options);
   Status open_directory();
   void log(LogLevel level, const std::string& line) const;
+  // Loads the last dedup_window_events event ids so retries across a restart are
+  // recognised.
+  void refill_recent_ids(uint64_t committed);
   // The stored record of a committed position.
   const std::byte* record_at(uint64_t position) const;
   // The committed version and last position of a stream (walks past uncommitted ones).

@@ -37,7 +37,7 @@ bool checkpoint_matches_log(const index::LogIndex& index, const SegmentList& seg
   if (segment == nullptr || segment->first_position() != end.segment_first_position) return false;
   const uint64_t offset = index.position_entry(end.position).record_offset;
   if (offset >= end.segment_offset || end.segment_offset > segment->capacity_bytes()) return false;
-  return storage::event_position(segment->data() + offset) == end.position;
+  return storage::verified_event_position(segment->data(), end.segment_offset, offset) == end.position;
 }
 
 namespace {
@@ -48,6 +48,20 @@ bool any_nonzero(const std::byte* begin, const std::byte* end) {
 
 bool segment_is_empty(const Segment& segment) {
   return storage::check_unit(segment.data(), segment.capacity_bytes(), 0, 0).state == UnitState::kEnd;
+}
+
+// Whether a valid unit that starts a group-commit write lies in [from, to): the
+// writer starts a write only after the previous one is synced, so such a unit proves
+// that everything before it was acknowledged.
+bool batch_starts_within(const Segment& segment, uint64_t from, uint64_t to) {
+  for (uint64_t offset = from; offset + storage::kUnitHeaderBytes <= to; offset += storage::kAlignmentBytes) {
+    const storage::UnitHeader header = storage::load_unit_header(segment.data() + offset);
+    if (header.magic != storage::kUnitMagic || (header.flags & storage::kUnitFlagBatchStart) == 0) continue;
+    const UnitCheck check =
+        storage::check_unit(segment.data(), segment.capacity_bytes(), offset, header.first_position);
+    if (check.state == UnitState::kValid) return true;
+  }
+  return false;
 }
 
 // Zeroes the torn bytes [offset, last non-zero byte] so a later scan cannot mistake
@@ -95,7 +109,9 @@ Result<RecoveredLog> recover_tail(Env* env, const RecoveryOptions& options, cons
         bool data_after = false;
         for (size_t j = i + 1; j < segments.size(); ++j) data_after = data_after || !segment_is_empty(*segments.at(j));
         const uint64_t window_end = std::min(segment->capacity_bytes(), offset + options.torn_window_bytes);
-        data_after = data_after || any_nonzero(segment->data() + window_end, segment->data() + segment->capacity_bytes());
+        data_after = data_after ||
+                     any_nonzero(segment->data() + window_end, segment->data() + segment->capacity_bytes()) ||
+                     batch_starts_within(*segment, offset + storage::kAlignmentBytes, window_end);
         if (data_after) {
           return Status::corruption(segment->path() + " offset " + std::to_string(offset) + ": " + check.problem +
                                     " (acknowledged data follows, refusing to open)");
@@ -106,11 +122,15 @@ Result<RecoveredLog> recover_tail(Env* env, const RecoveryOptions& options, cons
       OL_RETURN_IF_ERROR(index->add_unit(segment->data() + offset, check.header, segment->first_position(), offset));
       offset += check.total_bytes();
       expected += check.header.event_count;
-      if (++recovered.units_indexed % 4096 == 0) OL_RETURN_IF_ERROR(index->flush());
+      if (++recovered.units_indexed % 4096 == 0) {
+        OL_RETURN_IF_ERROR(index->flush());
+        index->publish_streams();
+      }
     }
     recovered.active_offset = offset;
   }
   OL_RETURN_IF_ERROR(index->flush());
+  index->publish_streams();
   recovered.committed_position = index->end().position;
   recovered.last_timestamp_ns = index->end().timestamp_ns;
   return recovered;

@@ -1,8 +1,9 @@
 // Recovery: on open, finds the segments, re-indexes the log after the index
-// checkpoint, and decides what an invalid unit means. An invalid unit at the very end
-// of the written log (nothing written beyond it farther than one group-commit write)
-// is an unacknowledged torn write: its bytes are zeroed and the cut is logged.
-// Anywhere else it is corruption, reported with the file and offset.
+// checkpoint, and decides what an invalid unit means. It is an unacknowledged torn
+// write when it belongs to the last group-commit write: no later segment has data,
+// nothing is written farther than one write's span beyond it, and no valid unit
+// marked as the start of a later write follows it. Then its bytes are zeroed and the
+// cut is logged. Otherwise it is corruption, reported with the file and offset.
 #pragma once
 
 #include <cstdint>

@@ -138,7 +138,7 @@ void Writer::write_batch(std::deque<std::unique_ptr<AppendRequest>>& pending) {
   if (!written.is_ok()) {
     poison(written);
     for (auto& request : batch.requests) {
-      request->outcome = Status::io_error("append not written: " + written.to_string());
+      request->outcome = written.with_context("append not written, the store is now read-only");
       complete(std::move(request));
     }
     return;
@@ -151,6 +151,7 @@ void Writer::write_batch(std::deque<std::unique_ptr<AppendRequest>>& pending) {
     events_.fetch_add(batch.events, std::memory_order_relaxed);
   }
   committed_.store(index_->end().position, std::memory_order_release);
+  index_->publish_streams();
   {
     std::lock_guard lock(committed_mutex_);
   }
@@ -186,7 +187,7 @@ void Writer::place(AppendRequest& request, Batch& batch) {
     const uint64_t version = states[event.stream_slot].version + (i - stream.event_begin) + 1;
     storage::patch_event(placed + event.offset, first_position + i, version, batch.timestamp_ns);
   }
-  storage::seal_unit(placed, first_position);
+  storage::seal_unit(placed, first_position, /*batch_start=*/unit_offset == 0);
   const storage::UnitHeader header = storage::load_unit_header(placed);
   const Status indexed = index_->add_unit(placed, header, batch.segment->first_position(),
                                           batch.offset + unit_offset);
@@ -203,9 +204,14 @@ std::optional<Result<AppendResult>> Writer::deduplicate(const EncodedUnit& unit)
   result.first_position = GlobalPosition{UINT64_MAX};
   for (const storage::EncodedStream& stream : unit.streams) {
     uint64_t version = 0;
+    const uint32_t stream_hash = index::LogIndex::stream_hash(stream.stream_id);
     for (uint32_t i = stream.event_begin; i < stream.event_begin + stream.event_count; ++i) {
       const auto recent = index_->recent(unit.events[i].id);
       if (!recent) continue;
+      if (recent->stream_hash != stream_hash) {
+        return Status::invalid_argument("event id " + unit.events[i].id.to_string() +
+                                        " is already used by an event of another stream");
+      }
       ++found;
       version = std::max(version, recent->version);
       result.first_position = std::min(result.first_position, GlobalPosition{recent->position});

@@ -59,6 +59,13 @@ class [[nodiscard]] Status {
   // Only set for kWrongExpectedVersion.
   std::optional<uint64_t> actual_version() const { return actual_version_; }
 
+  // The same status with "context: " put before its message.
+  Status with_context(std::string_view context) const {
+    Status copy = *this;
+    copy.message_ = std::string(context) + ": " + message_;
+    return copy;
+  }
+
   // "Corruption: segment 00000000000000000001.log offset 4096: checksum mismatch".
   std::string to_string() const;
 

@@ -1,0 +1,270 @@
+// The POSIX Env against a real file system: round trips, the mapping's stability,
+// write-and-sync with and without io_uring (including how a failed write is reported
+// when an fsync was linked to it), locks and directory operations.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "orderlog/env.h"
+#include "storage/uring_file.h"
+
+namespace orderlog {
+namespace {
+
+// A fresh directory per test, removed with everything in it afterwards.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = ::testing::TempDir() + "orderlog-env-XXXXXX";
+    char* made = mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr);
+    path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::span<const std::byte> as_bytes(std::string_view text) {
+  return std::as_bytes(std::span<const char>(text.data(), text.size()));
+}
+
+std::unique_ptr<File> open_or_die(Env& env, const std::string& path, OpenMode mode) {
+  auto file = env.open_file(path, mode);
+  EXPECT_TRUE(file.is_ok()) << file.status().to_string();
+  return file.is_ok() ? std::move(file).value() : nullptr;
+}
+
+std::string read_all(File& file) {
+  std::string bytes(file.size().value(), '\0');
+  Status status = file.read_at(0, std::as_writable_bytes(std::span<char>(bytes.data(), bytes.size())));
+  EXPECT_TRUE(status.is_ok()) << status.to_string();
+  return bytes;
+}
+
+std::unique_ptr<Env> posix_env(bool use_io_uring) { return new_posix_env(PosixEnvOptions{.use_io_uring = use_io_uring}); }
+
+TEST(PosixFile, WriteThenReadReturnsTheSameBytes) {
+  ScratchDir dir;
+  auto file = open_or_die(*default_env(), dir.file("a"), OpenMode::kCreate);
+  ASSERT_TRUE(file->write_at(0, as_bytes("hello")).is_ok());
+  ASSERT_TRUE(file->write_at(5, as_bytes(", world")).is_ok());
+  ASSERT_TRUE(file->sync_data().is_ok());
+  EXPECT_EQ(read_all(*file), "hello, world");
+}
+
+TEST(PosixFile, ReadPastTheEndIsAnError) {
+  ScratchDir dir;
+  auto file = open_or_die(*default_env(), dir.file("a"), OpenMode::kCreate);
+  ASSERT_TRUE(file->write_at(0, as_bytes("abc")).is_ok());
+  std::array<std::byte, 4> out{};
+  Status status = file->read_at(0, out);
+  EXPECT_EQ(status.code(), StatusCode::kIoError);
+  EXPECT_NE(status.message().find("short read"), std::string::npos) << status.to_string();
+  EXPECT_NE(status.message().find(dir.file("a")), std::string::npos) << status.to_string();
+}
+
+TEST(PosixFile, MapSeesLaterWritesAndGrowthAtTheSameAddress) {
+  ScratchDir dir;
+  auto file = open_or_die(*default_env(), dir.file("seg"), OpenMode::kCreate);
+  ASSERT_TRUE(file->write_at(0, as_bytes("first")).is_ok());
+  auto mapped = file->map(1 << 20);
+  ASSERT_TRUE(mapped.is_ok()) << mapped.status().to_string();
+  const std::byte* base = mapped.value();
+  EXPECT_EQ(std::memcmp(base, "first", 5), 0);
+
+  // Grow across a page boundary; the new page becomes readable in place.
+  std::string tail(10'000, 'z');
+  ASSERT_TRUE(file->write_at(5, as_bytes(tail)).is_ok());
+  EXPECT_EQ(static_cast<char>(base[5 + 9'999]), 'z');
+  EXPECT_EQ(file->map(4096).value(), base);
+  EXPECT_EQ(file->map(2 << 20).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(PosixFile, WriteAndSyncLandsTheBytesWithAndWithoutIoUring) {
+  for (bool use_io_uring : {true, false}) {
+    ScratchDir dir;
+    auto env = posix_env(use_io_uring);
+    auto file = open_or_die(*env, dir.file("seg"), OpenMode::kCreate);
+    std::string batch(100'000, 'b');
+    ASSERT_TRUE(file->start_write_and_sync(0, as_bytes(batch), true).is_ok());
+    ASSERT_TRUE(file->finish_write_and_sync().is_ok()) << use_io_uring;
+    ASSERT_TRUE(file->start_write_and_sync(batch.size(), as_bytes("tail"), false).is_ok());
+    ASSERT_TRUE(file->finish_write_and_sync().is_ok()) << use_io_uring;
+    EXPECT_EQ(read_all(*file), batch + "tail") << use_io_uring;
+  }
+}
+
+TEST(PosixFile, WriteAndSyncReportsTheWriteErrorNotTheCancelledSync) {
+  for (bool use_io_uring : {true, false}) {
+    ScratchDir dir;
+    auto env = posix_env(use_io_uring);
+    open_or_die(*env, dir.file("ro"), OpenMode::kCreate).reset();
+    auto file = open_or_die(*env, dir.file("ro"), OpenMode::kReadOnly);
+    ASSERT_TRUE(file->start_write_and_sync(0, as_bytes("x"), true).is_ok());
+    Status status = file->finish_write_and_sync();
+    EXPECT_EQ(status.code(), StatusCode::kIoError) << use_io_uring;
+    EXPECT_NE(status.message().find("errno 9"), std::string::npos) << status.to_string();  // EBADF
+  }
+}
+
+// RLIMIT_FSIZE makes the kernel write only up to the limit: a genuine short write.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    getrlimit(RLIMIT_FSIZE, &saved_);
+    previous_handler_ = signal(SIGXFSZ, SIG_IGN);
+    rlimit limit = saved_;
+    limit.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &saved_);
+    signal(SIGXFSZ, previous_handler_);
+  }
+
+ private:
+  rlimit saved_{};
+  sighandler_t previous_handler_;
+};
+
+TEST(PosixFile, ShortWriteFailsWriteAndSyncWithAndWithoutIoUring) {
+  for (bool use_io_uring : {true, false}) {
+    ScratchDir dir;
+    auto env = posix_env(use_io_uring);
+    auto file = open_or_die(*env, dir.file("seg"), OpenMode::kCreate);
+    std::string batch(8192, 'b');
+    Status status;
+    {
+      FileSizeLimit limit(4096);
+      ASSERT_TRUE(file->start_write_and_sync(0, as_bytes(batch), true).is_ok());
+      status = file->finish_write_and_sync();
+    }
+    EXPECT_FALSE(status.is_ok()) << use_io_uring;
+    EXPECT_EQ(status.message().find("errno 125"), std::string::npos) << status.to_string();  // not ECANCELED
+  }
+}
+
+TEST(UringWriter, WriteLinkedToFdatasyncCompletes) {
+  auto writer = UringWriter::create("ring");
+  if (!writer.is_ok()) GTEST_SKIP() << "io_uring unavailable: " << writer.status().to_string();
+  ScratchDir dir;
+  auto file = open_or_die(*default_env(), dir.file("seg"), OpenMode::kCreate);
+  int fd = open(dir.file("seg").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(writer.value()->submit(fd, 0, as_bytes("uring"), true).is_ok());
+  EXPECT_TRUE(writer.value()->in_flight());
+  EXPECT_TRUE(writer.value()->wait().is_ok());
+  EXPECT_FALSE(writer.value()->in_flight());
+  EXPECT_TRUE(writer.value()->usable());
+  EXPECT_EQ(read_all(*file), "uring");
+  close(fd);
+}
+
+TEST(UringWriter, ShortWriteIsAnIoErrorNotACancelledSync) {
+  auto writer = UringWriter::create("ring");
+  if (!writer.is_ok()) GTEST_SKIP() << "io_uring unavailable: " << writer.status().to_string();
+  ScratchDir dir;
+  int fd = open(dir.file("seg").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  std::string batch(8192, 'b');
+  Status status;
+  {
+    FileSizeLimit limit(4096);
+    ASSERT_TRUE(writer.value()->submit(fd, 0, as_bytes(batch), true).is_ok());
+    status = writer.value()->wait();
+  }
+  EXPECT_EQ(status.code(), StatusCode::kIoError);
+  EXPECT_NE(status.message().find("short write of 4096 of 8192 bytes"), std::string::npos) << status.to_string();
+  close(fd);
+}
+
+TEST(PosixFile, AllocateGrowsTheSize) {
+  ScratchDir dir;
+  auto file = open_or_die(*default_env(), dir.file("seg"), OpenMode::kCreate);
+  ASSERT_TRUE(file->allocate(1 << 16).is_ok());
+  EXPECT_EQ(file->size().value(), uint64_t{1} << 16);
+}
+
+TEST(PosixFile, TruncateShrinksAndGrowsWithZeros) {
+  ScratchDir dir;
+  auto file = open_or_die(*default_env(), dir.file("idx"), OpenMode::kCreate);
+  ASSERT_TRUE(file->write_at(0, as_bytes("abcdef")).is_ok());
+  ASSERT_TRUE(file->truncate(2).is_ok());
+  ASSERT_TRUE(file->truncate(4).is_ok());
+  EXPECT_EQ(read_all(*file), std::string("ab\0\0", 4));
+}
+
+TEST(PosixEnv, SecondLockOnTheSameFileIsBusy) {
+  ScratchDir dir;
+  auto first = default_env()->lock_file(dir.file("LOCK"));
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  auto second = default_env()->lock_file(dir.file("LOCK"));
+  EXPECT_EQ(second.status().code(), StatusCode::kBusy);
+  EXPECT_NE(second.status().message().find(dir.file("LOCK")), std::string::npos);
+  first.value().reset();
+  EXPECT_TRUE(default_env()->lock_file(dir.file("LOCK")).is_ok());
+}
+
+TEST(PosixEnv, ListRenameAndRemoveFiles) {
+  ScratchDir dir;
+  Env& env = *default_env();
+  ASSERT_TRUE(env.create_dir(dir.file("sub")).is_ok());
+  ASSERT_TRUE(env.create_dir(dir.file("sub")).is_ok());  // already there is fine
+  open_or_die(env, dir.file("a.tmp"), OpenMode::kCreate).reset();
+  ASSERT_TRUE(env.rename_file(dir.file("a.tmp"), dir.file("a")).is_ok());
+  ASSERT_TRUE(env.sync_dir(dir.path()).is_ok());
+  auto names = env.list_dir(dir.path());
+  ASSERT_TRUE(names.is_ok());
+  std::sort(names->begin(), names->end());
+  EXPECT_EQ(names.value(), (std::vector<std::string>{"a", "sub"}));
+
+  ASSERT_TRUE(env.remove_file(dir.file("a")).is_ok());
+  EXPECT_FALSE(env.file_exists(dir.file("a")));
+  EXPECT_EQ(env.remove_file(dir.file("a")).code(), StatusCode::kNotFound);
+}
+
+TEST(PosixEnv, OpeningAMissingFileIsNotFoundAndNamesThePath) {
+  ScratchDir dir;
+  auto file = default_env()->open_file(dir.file("missing.log"), OpenMode::kReadOnly);
+  ASSERT_FALSE(file.is_ok());
+  EXPECT_EQ(file.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(file.status().message().find(dir.file("missing.log")), std::string::npos) << file.status().to_string();
+}
+
+TEST(PosixEnv, CreateExclusiveRefusesAnExistingFile) {
+  ScratchDir dir;
+  open_or_die(*default_env(), dir.file("x"), OpenMode::kCreateExclusive).reset();
+  auto again = default_env()->open_file(dir.file("x"), OpenMode::kCreateExclusive);
+  ASSERT_FALSE(again.is_ok());
+  EXPECT_NE(again.status().message().find("File exists"), std::string::npos) << again.status().to_string();
+}
+
+TEST(PosixEnv, CreateDirOverAFileFails) {
+  ScratchDir dir;
+  open_or_die(*default_env(), dir.file("plain"), OpenMode::kCreate).reset();
+  EXPECT_FALSE(default_env()->create_dir(dir.file("plain")).is_ok());
+}
+
+TEST(PosixEnv, NowIsWallClockNanoseconds) {
+  uint64_t now_ns = default_env()->now_ns();
+  EXPECT_GT(now_ns, 1'600'000'000'000'000'000u);
+}
+
+}  // namespace
+}  // namespace orderlog
