@@ -37,7 +37,7 @@ uint32_t LogIndex::stream_hash(std::string_view stream_id) {
 }
 
 LogIndex::LogIndex(Env* env, std::string dir, const LogIndexOptions& options)
-    : env_(env), dir_(std::move(dir)), options_(options) {}
+    : env_(env), dir_(std::move(dir)), options_(options), recent_(options.dedup_window_events) {}
 
 LogIndex::~LogIndex() = default;
 
@@ -129,38 +129,36 @@ bool LogIndex::has_room_for_types(size_t new_type_names) const {
   return types_.size() + new_type_names <= options_.types_max;
 }
 
-void LogIndex::remember(const EventId& id, RecentEvent event) {
-  if (options_.dedup_window_events == 0) return;
-  if (recent_order_.size() == options_.dedup_window_events) {
-    recent_.erase(recent_order_.front());
-    recent_order_.pop_front();
+void LogIndex::remember_unit(std::span<const std::byte* const> records) {
+  if (records.empty()) return;
+  RecentAppend append;
+  EventId first_id;
+  std::string_view previous_stream;
+  for (const std::byte* record : records) {
+    const fb::EventRecord* event = fb::GetEventRecord(record);
+    EventId id;
+    std::memcpy(id.bytes.data(), event->event_id()->bytes()->data(), id.bytes.size());
+    const std::string_view stream_id = event->stream_id()->string_view();
+    if (append.event_count == 0) {
+      first_id = id;
+      append.first_position = event->global_position();
+      append.first_stream_hash = stream_hash(stream_id);
+    }
+    // A unit holds each stream's events together, in the order of the request.
+    if (append.event_count == 0 || stream_id != previous_stream) append.stream_versions.push_back(0);
+    append.stream_versions.back() = event->stream_version();
+    previous_stream = stream_id;
+    append.ids_hash = RecentAppends::hash_ids(append.ids_hash, id);
+    ++append.event_count;
   }
-  recent_[id] = event;
-  recent_order_.push_back(id);
-}
-
-void LogIndex::clear_recent() {
-  recent_.clear();
-  recent_order_.clear();
-}
-
-void LogIndex::remember_record(const std::byte* record) {
-  const fb::EventRecord* event = fb::GetEventRecord(record);
-  EventId id;
-  std::memcpy(id.bytes.data(), event->event_id()->bytes()->data(), id.bytes.size());
-  remember(id, {event->global_position(), event->stream_version(), stream_hash(event->stream_id()->string_view())});
-}
-
-std::optional<RecentEvent> LogIndex::recent(const EventId& id) const {
-  auto it = recent_.find(id);
-  if (it == recent_.end()) return std::nullopt;
-  return it->second;
+  recent_.add(first_id, std::move(append));
 }
 
 Status LogIndex::add_unit(const std::byte* unit, const storage::UnitHeader& header,
                           uint64_t segment_first_position, uint64_t unit_offset) {
   Status status;
   uint64_t last_timestamp = end_.timestamp_ns;
+  unit_records_.clear();
   storage::for_each_event(unit, header, [&](size_t record_offset, const std::byte* record) {
     if (!status.is_ok()) return;
     const fb::EventRecord* event = fb::GetEventRecord(record);
@@ -178,7 +176,9 @@ Status LogIndex::add_unit(const std::byte* unit, const storage::UnitHeader& head
     } else {
       pending_streams_.emplace(std::string(stream_id), next);
     }
-    pending_positions_.push_back({unit_offset + record_offset, previous.last_position});
+    const uint64_t start_bit = unit_records_.empty() ? PositionEntry::kUnitStartBit : 0;
+    pending_positions_.push_back({(unit_offset + record_offset) | start_bit, previous.last_position});
+    unit_records_.push_back(record);
     Result<TypeSlot*> slot = type_slot(event->event_type()->string_view(), 0);
     if (!slot.is_ok()) {
       status = slot.status();
@@ -186,10 +186,10 @@ Status LogIndex::add_unit(const std::byte* unit, const storage::UnitHeader& head
     }
     if ((*slot)->pending.empty()) pending_types_.push_back(*slot);
     (*slot)->pending.push_back(event->global_position());
-    remember_record(record);
     last_timestamp = event->timestamp_ns();
   });
   OL_RETURN_IF_ERROR(status);
+  remember_unit(unit_records_);
   const uint64_t first = header.first_position;
   if (last_time_entry_position_ == 0 || first >= last_time_entry_position_ + options_.time_stride_events) {
     const uint64_t first_timestamp = storage::event_timestamp_ns(unit + storage::kUnitHeaderBytes +

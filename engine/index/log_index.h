@@ -15,6 +15,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "index/append_array.h"
+#include "index/recent_appends.h"
 #include "index/stream_table.h"
 #include "orderlog/env.h"
 #include "orderlog/types.h"
@@ -30,8 +32,14 @@
 namespace orderlog::index {
 
 struct PositionEntry {
-  uint64_t record_offset = 0;   // of the EventRecord within its segment
+  // Offset of the EventRecord within its segment (a multiple of 8); bit 0 is set on
+  // the first event of a unit.
+  uint64_t location = 0;
   uint64_t prev_in_stream = 0;  // position of the stream's previous event, 0 for the first
+
+  static constexpr uint64_t kUnitStartBit = 1;
+  uint64_t record_offset() const { return location & ~kUnitStartBit; }
+  bool starts_unit() const { return (location & kUnitStartBit) != 0; }
 };
 
 struct TimeEntry {
@@ -45,12 +53,6 @@ struct IndexedEnd {
   uint64_t segment_first_position = 0;  // segment holding the end, 0 when the log is empty
   uint64_t segment_offset = 0;          // byte after the last indexed unit in it
   uint64_t timestamp_ns = 0;            // of the last indexed event
-};
-
-struct RecentEvent {
-  uint64_t position = 0;
-  uint64_t version = 0;
-  uint32_t stream_hash = 0;
 };
 
 struct LogIndexOptions {
@@ -84,13 +86,13 @@ class LogIndex {
   // Whether these (new or known) types fit under types_max.
   bool has_room_for_types(size_t new_type_names) const;
   bool knows_type(std::string_view type) const;
-  std::optional<RecentEvent> recent(const EventId& id) const;
-  // Refills the recent-id window from stored records, oldest first (at open, so
+  const RecentAppends& recent_appends() const { return recent_; }
+  // Refills the recent-append window from stored units, oldest first (at open, so
   // retries of appends made before a restart are still recognised).
-  void clear_recent();
-  void remember_record(const std::byte* record);
-  size_t dedup_window_events() const { return options_.dedup_window_events; }
-  // The stream fingerprint kept with recent ids.
+  void clear_recent() { recent_.clear(); }
+  // REQUIRES: `records` are every event of one stored unit, in order.
+  void remember_unit(std::span<const std::byte* const> records);
+  // The stream fingerprint kept with recent appends.
   static uint32_t stream_hash(std::string_view stream_id);
   // The stream as the writer sees it: including indexed but unpublished units.
   StreamState stream(std::string_view stream_id) const;
@@ -127,7 +129,6 @@ class LogIndex {
   // The slot of `type`, opening its postings file with `valid_count` entries if new.
   Result<TypeSlot*> type_slot(std::string_view type, uint64_t valid_count);
   const TypeSlot* find_type(std::string_view type) const;
-  void remember(const EventId& id, RecentEvent event);
 
   Env* env_;
   std::string dir_;
@@ -155,8 +156,8 @@ class LogIndex {
   std::vector<TimeEntry> pending_time_;
   std::vector<TypeSlot*> pending_types_;  // slots with buffered postings
 
-  std::unordered_map<EventId, RecentEvent, EventIdHash> recent_;
-  std::deque<EventId> recent_order_;
+  RecentAppends recent_;
+  std::vector<const std::byte*> unit_records_;  // scratch for add_unit
 };
 
 }  // namespace orderlog::index

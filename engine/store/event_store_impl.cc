@@ -122,11 +122,20 @@ Status EventStoreImpl::open_directory() {
 }
 
 void EventStoreImpl::refill_recent_ids(uint64_t committed) {
-  const uint64_t window = index_->dedup_window_events();
+  const uint64_t window = index_->recent_appends().window_events();
   index_->clear_recent();
-  for (uint64_t position = committed > window ? committed - window + 1 : 1; position <= committed; ++position) {
-    index_->remember_record(record_at(position));
+  if (window == 0 || committed == 0) return;
+  uint64_t position = committed > window ? committed - window + 1 : 1;
+  while (position <= committed && !index_->position_entry(position).starts_unit()) ++position;
+  std::vector<const std::byte*> unit;
+  for (; position <= committed; ++position) {
+    if (index_->position_entry(position).starts_unit() && !unit.empty()) {
+      index_->remember_unit(unit);
+      unit.clear();
+    }
+    unit.push_back(record_at(position));
   }
+  index_->remember_unit(unit);
 }
 
 // ---- Appends ----
@@ -166,7 +175,7 @@ void EventStoreImpl::append_async(std::span<const StreamAppend> streams, AppendC
 const std::byte* EventStoreImpl::record_at(uint64_t position) const {
   const storage::Segment* segment = segments_.find(position);
   OL_CHECK(segment != nullptr);
-  return segment->data() + index_->position_entry(position).record_offset;
+  return segment->data() + index_->position_entry(position).record_offset();
 }
 
 index::StreamState EventStoreImpl::committed_stream(std::string_view stream_id, uint64_t committed) const {

@@ -35,7 +35,7 @@ bool checkpoint_matches_log(const index::LogIndex& index, const SegmentList& seg
   if (end.position == 0) return true;
   const Segment* segment = segments.find(end.position);
   if (segment == nullptr || segment->first_position() != end.segment_first_position) return false;
-  const uint64_t offset = index.position_entry(end.position).record_offset;
+  const uint64_t offset = index.position_entry(end.position).record_offset();
   if (offset >= end.segment_offset || end.segment_offset > segment->capacity_bytes()) return false;
   return storage::verified_event_position(segment->data(), end.segment_offset, offset) == end.position;
 }

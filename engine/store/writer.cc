@@ -198,33 +198,23 @@ void Writer::place(AppendRequest& request, Batch& batch) {
 }
 
 std::optional<Result<AppendResult>> Writer::deduplicate(const EncodedUnit& unit) const {
-  size_t found = 0;
+  const EventId& first_id = unit.events.front().id;
+  const index::RecentAppend* original = index_->recent_appends().find(first_id);
+  if (original == nullptr) return std::nullopt;
+  uint64_t ids_hash = 0;
+  for (const storage::EncodedEvent& event : unit.events) ids_hash = index::RecentAppends::hash_ids(ids_hash, event.id);
+  if (ids_hash != original->ids_hash || unit.events.size() != original->event_count ||
+      index::LogIndex::stream_hash(unit.streams.front().stream_id) != original->first_stream_hash ||
+      unit.streams.size() != original->stream_versions.size()) {
+    return Status::invalid_argument("event id " + first_id.to_string() +
+                                    " was already appended by a different request; a retry must resend the "
+                                    "same events to the same streams");
+  }
   AppendResult result;
   result.deduplicated = true;
-  result.first_position = GlobalPosition{UINT64_MAX};
-  for (const storage::EncodedStream& stream : unit.streams) {
-    uint64_t version = 0;
-    const uint32_t stream_hash = index::LogIndex::stream_hash(stream.stream_id);
-    for (uint32_t i = stream.event_begin; i < stream.event_begin + stream.event_count; ++i) {
-      const auto recent = index_->recent(unit.events[i].id);
-      if (!recent) continue;
-      if (recent->stream_hash != stream_hash) {
-        return Status::invalid_argument("event id " + unit.events[i].id.to_string() +
-                                        " is already used by an event of another stream");
-      }
-      ++found;
-      version = std::max(version, recent->version);
-      result.first_position = std::min(result.first_position, GlobalPosition{recent->position});
-      result.last_position = std::max(result.last_position, GlobalPosition{recent->position});
-    }
-    result.stream_versions.push_back(StreamVersion{version});
-  }
-  if (found == 0) return std::nullopt;
-  if (found < unit.events.size()) {
-    return Status::invalid_argument("only " + std::to_string(found) + " of the " +
-                                    std::to_string(unit.events.size()) +
-                                    " event ids are already in the log; a retry must resend the same events");
-  }
+  result.first_position = GlobalPosition{original->first_position};
+  result.last_position = GlobalPosition{original->first_position + original->event_count - 1};
+  for (uint64_t version : original->stream_versions) result.stream_versions.push_back(StreamVersion{version});
   return result;
 }
 
