@@ -15,10 +15,7 @@ SegmentPreparer::SegmentPreparer(Env* env, std::string log_dir, uint64_t segment
       prepared_path_(log_dir_ + "/" + kPreparedFileName),
       segment_bytes_(segment_bytes),
       prefill_(prefill) {
-  if (prefill_) {
-    wanted_ = true;
-    thread_ = std::thread([this] { run(); });
-  }
+  if (prefill_) thread_ = std::thread([this] { run(); });
 }
 
 SegmentPreparer::~SegmentPreparer() {
@@ -61,17 +58,21 @@ void SegmentPreparer::run() {
 
 Status SegmentPreparer::wait_prepared() {
   if (!prefill_) return prepare_file();
+  prepare_next();
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [this] { return prepared_.has_value(); });
   Status status = std::move(*prepared_);
   prepared_.reset();
+  requested_ = false;
   return status;
 }
 
-void SegmentPreparer::want_next() {
+void SegmentPreparer::prepare_next() {
   if (!prefill_) return;
   {
     std::lock_guard lock(mutex_);
+    if (requested_) return;
+    requested_ = true;
     wanted_ = true;
   }
   changed_.notify_all();
@@ -80,15 +81,12 @@ void SegmentPreparer::want_next() {
 Result<std::unique_ptr<Segment>> SegmentPreparer::take(uint64_t first_position) {
   Status status = wait_prepared();
   if (!status.is_ok()) {
-    want_next();  // retried on the next call
     const std::string message = "cannot prepare the next segment: " + status.message();
     return status.code() == StatusCode::kNoSpace ? Status::no_space(message) : Status::io_error(message);
   }
   const std::string path = log_dir_ + "/" + segment_file_name(first_position);
   status = env_->rename_file(prepared_path_, path);
   if (status.is_ok()) status = env_->sync_dir(log_dir_);
-  // Only now may the thread reuse the temporary name.
-  want_next();
   OL_RETURN_IF_ERROR(status);
   return Segment::open(env_, path, first_position, OpenMode::kReadWrite);
 }

@@ -1,5 +1,6 @@
 // Keeps the next segment file ready ahead of the writer: created at full size and,
-// with prefill, zero-filled and synced. Writing into blocks that already exist lets
+// with prefill, zero-filled and synced, in the background once the active segment is
+// half full (so a directory that is barely written does not pay for a second segment). Writing into blocks that already exist lets
 // each fdatasync skip the metadata commit that growing a file costs (see
 // docs/performance.md). Without prefill the file is only fallocate'd, on demand.
 #pragma once
@@ -27,15 +28,18 @@ class SegmentPreparer {
   SegmentPreparer(const SegmentPreparer&) = delete;
   SegmentPreparer& operator=(const SegmentPreparer&) = delete;
 
-  // Waits for the prepared file, renames it to the segment name of `first_position`,
+  // Starts preparing the next file in the background unless already under way; the
+  // writer calls it when the active segment is half full. Any thread.
+  void prepare_next();
+
+  // Waits for the prepared file (requesting it if nobody did), renames it to the segment name of `first_position`,
   // syncs the directory and returns it mapped. A failed preparation (e.g. ENOSPC) is
-  // returned here and retried on the next call. Writer thread only.
+  // returned here and retried by the next call. Writer thread only.
   Result<std::unique_ptr<Segment>> take(uint64_t first_position);
 
  private:
   Status prepare_file();
   Status wait_prepared();
-  void want_next();
   void run();
 
   Env* env_;
@@ -46,7 +50,8 @@ class SegmentPreparer {
 
   std::mutex mutex_;
   std::condition_variable changed_;
-  bool wanted_ = false;  // the thread should prepare a file
+  bool wanted_ = false;     // the thread should start preparing a file
+  bool requested_ = false;  // a preparation was asked for since the last take()
   bool stopping_ = false;
   std::optional<Status> prepared_;  // set when a preparation finished
   std::thread thread_;

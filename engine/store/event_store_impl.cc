@@ -284,6 +284,8 @@ Status EventStoreImpl::checkpoint() { return writer_->checkpoint(); }
 Status EventStoreImpl::close() {
   if (writer_ == nullptr) return Status::ok();
   Status status = writer_->stop();
+  // The preparer writes into log/ too: stop it before another process may open it.
+  preparer_.reset();
   // Another process may open the directory now; this one only reads from here on.
   lock_.reset();
   return status;

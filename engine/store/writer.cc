@@ -145,6 +145,10 @@ void Writer::write_batch(std::deque<std::unique_ptr<AppendRequest>>& pending) {
   }
   state_.active_offset = batch.offset + buffer_.size();
   state_.last_timestamp_ns = batch.timestamp_ns;
+  if (!next_segment_requested_ && state_.active_offset > batch.segment->capacity_bytes() / 2) {
+    preparer_->prepare_next();
+    next_segment_requested_ = true;
+  }
   if (!buffer_.empty()) {
     batches_.fetch_add(1, std::memory_order_relaxed);
     bytes_written_.fetch_add(buffer_.size(), std::memory_order_relaxed);
@@ -245,6 +249,7 @@ Status Writer::roll_segment() {
   OL_ASSIGN_OR_RETURN(std::unique_ptr<storage::Segment> segment, preparer_->take(index_->end().position + 1));
   OL_RETURN_IF_ERROR(segments_->add(std::move(segment)));
   state_.active_offset = 0;
+  next_segment_requested_ = false;
   return Status::ok();
 }
 

@@ -91,6 +91,7 @@ class Writer {
   storage::SegmentPreparer* preparer_;
   WriterState state_;
   std::vector<std::byte> buffer_;  // the batch being written
+  bool next_segment_requested_ = false;
 
   // The queue and control flags.
   mutable std::mutex mutex_;
