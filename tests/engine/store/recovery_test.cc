@@ -176,6 +176,32 @@ TEST(Recovery, CrashBeforeAnyCheckpointReindexesTheWholeLog) {
   EXPECT_EQ(read_all_events(*reopened), written);
 }
 
+TEST(Recovery, RetryAfterARestartIsStillIdempotent) {
+  MemEnv env;
+  const EventBatch batch = make_events(3, "Retried");
+  AppendResult original;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, open_store(env));
+    append_units(*store, 5);
+    ASSERT_OK_AND_ASSIGN(original, store->append("retried", ExpectedVersion::any(), batch.events()));
+    append_units(*store, 5);
+    ASSERT_OK(store->close());
+  }
+  ASSERT_OK_AND_ASSIGN(auto store, open_store(env));
+  ASSERT_OK_AND_ASSIGN(AppendResult retried, store->append("retried", ExpectedVersion::any(), batch.events()));
+  EXPECT_TRUE(retried.deduplicated);
+  EXPECT_EQ(retried.first_position, original.first_position);
+  EXPECT_EQ(retried.last_position, original.last_position);
+  EXPECT_EQ(retried.stream_versions, original.stream_versions);
+  EXPECT_EQ(read_all_events(*store).size(), 13u);
+  // The same first event id with different events is a client error, not a retry.
+  EventBatch changed = batch;
+  changed = EventBatch({batch[0], make_events(1)[0]});
+  Result<AppendResult> clash = store->append("retried", ExpectedVersion::any(), changed.events());
+  ASSERT_FALSE(clash.is_ok());
+  EXPECT_EQ(clash.status().code(), StatusCode::kInvalidArgument);
+}
+
 // Everything the indexes answer, for comparing two stores.
 struct IndexAnswers {
   std::vector<std::vector<StoredEvent>> streams;
