@@ -37,6 +37,20 @@ Result<std::unique_ptr<Segment>> Segment::open(Env* env, const std::string& path
   return std::unique_ptr<Segment>(new Segment(path, first_position, std::move(file), data, size));
 }
 
+Result<std::unique_ptr<Segment>> Segment::open_as(Env* env, const std::string& path, const std::string& final_path,
+                                                  uint64_t first_position) {
+  OL_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment, open(env, path, first_position, OpenMode::kReadWrite));
+  segment->path_ = final_path;
+  return segment;
+}
+
+std::unique_ptr<Segment> SegmentList::remove_last() {
+  const size_t count = count_.load(std::memory_order_relaxed);
+  OL_CHECK(count > 0);
+  count_.store(count - 1, std::memory_order_release);
+  return std::move(slots_[count - 1]);
+}
+
 SegmentList::SegmentList() : slots_(std::make_unique<std::unique_ptr<Segment>[]>(kSegmentsMax)) {}
 
 SegmentList::~SegmentList() = default;

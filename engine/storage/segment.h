@@ -24,6 +24,10 @@ class Segment {
   // Opens and maps an existing segment file. `capacity_bytes` is the file's size.
   static Result<std::unique_ptr<Segment>> open(Env* env, const std::string& path, uint64_t first_position,
                                                OpenMode mode);
+  // Opens `path` now but names the segment `final_path`, for a file about to be
+  // renamed there (so nothing can fail once the rename is done).
+  static Result<std::unique_ptr<Segment>> open_as(Env* env, const std::string& path, const std::string& final_path,
+                                                  uint64_t first_position);
 
   uint64_t first_position() const { return first_position_; }
   uint64_t capacity_bytes() const { return capacity_bytes_; }
@@ -61,6 +65,8 @@ class SegmentList {
   // REQUIRES: index < size().
   Segment* at(size_t index) const { return slots_[index].get(); }
   Segment* last() const;
+  // Forgets the last segment. Only before readers exist (recovery of stray files).
+  std::unique_ptr<Segment> remove_last();
   // The segment holding `position`, or nullptr when before the first segment.
   Segment* find(uint64_t position) const;
 

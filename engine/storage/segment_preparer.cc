@@ -85,10 +85,13 @@ Result<std::unique_ptr<Segment>> SegmentPreparer::take(uint64_t first_position) 
     return status.code() == StatusCode::kNoSpace ? Status::no_space(message) : Status::io_error(message);
   }
   const std::string path = log_dir_ + "/" + segment_file_name(first_position);
-  status = env_->rename_file(prepared_path_, path);
-  if (status.is_ok()) status = env_->sync_dir(log_dir_);
-  OL_RETURN_IF_ERROR(status);
-  return Segment::open(env_, path, first_position, OpenMode::kReadWrite);
+  // Open before the rename: a segment file with its final name must be usable.
+  OL_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment, Segment::open_as(env_, prepared_path_, path, first_position));
+  OL_RETURN_IF_ERROR(env_->rename_file(prepared_path_, path));
+  // If this fails the empty file may or may not keep its name; recovery removes a
+  // trailing empty segment whose name does not continue the log.
+  OL_RETURN_IF_ERROR(env_->sync_dir(log_dir_));
+  return segment;
 }
 
 }  // namespace orderlog::storage

@@ -94,7 +94,7 @@ Status EventStoreImpl::open_directory() {
   recovery.torn_window_bytes = std::max<uint64_t>(options_.batch_bytes_max, storage::kUnitBytesMax) +
                                storage::kUnitBytesMax;
   recovery.log = [this](LogLevel level, const std::string& line) { log(level, line); };
-  OL_ASSIGN_OR_RETURN(RecoveredLog recovered, recover_tail(env_, recovery, segments_, index_.get()));
+  OL_ASSIGN_OR_RETURN(RecoveredLog recovered, recover_tail(env_, recovery, &segments_, index_.get()));
   if (recovered.units_indexed > 0) {
     log(LogLevel::kInfo, "recovery: indexed " + std::to_string(recovered.units_indexed) +
                              " units after the checkpoint; committed position " +

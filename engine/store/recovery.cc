@@ -81,9 +81,30 @@ Status cut_torn_tail(Segment* segment, uint64_t offset, const UnitCheck& check, 
 
 }  // namespace
 
-Result<RecoveredLog> recover_tail(Env* env, const RecoveryOptions& options, const SegmentList& segments,
+namespace {
+
+// Removes segments [first, end) when every one of them is empty; false otherwise.
+Result<bool> remove_stray_segments(Env* env, const RecoveryOptions& options, SegmentList* segments, size_t first) {
+  for (size_t i = first; i < segments->size(); ++i) {
+    if (!segment_is_empty(*segments->at(i))) return false;
+  }
+  while (segments->size() > first) {
+    std::unique_ptr<Segment> stray = segments->remove_last();
+    options.log(LogLevel::kWarning, "recovery: removing " + stray->path() +
+                                        ", an empty segment left by an interrupted roll");
+    const std::string path = stray->path();
+    stray.reset();
+    OL_RETURN_IF_ERROR(env->remove_file(path));
+  }
+  OL_RETURN_IF_ERROR(env->sync_dir(options.log_dir));
+  return true;
+}
+
+}  // namespace
+
+Result<RecoveredLog> recover_tail(Env* env, const RecoveryOptions& options, SegmentList* segment_list,
                                   index::LogIndex* index) {
-  (void)env;
+  const SegmentList& segments = *segment_list;
   const index::IndexedEnd start = index->checkpoint_end();
   RecoveredLog recovered{start.position, start.segment_offset, start.timestamp_ns, 0};
   size_t first_segment = 0;
@@ -99,6 +120,8 @@ Result<RecoveredLog> recover_tail(Env* env, const RecoveryOptions& options, cons
     Segment* segment = segments.at(i);
     uint64_t offset = (i == first_segment && start.segment_first_position != 0) ? start.segment_offset : 0;
     if (offset == 0 && segment->first_position() != expected) {
+      OL_ASSIGN_OR_RETURN(const bool removed, remove_stray_segments(env, options, segment_list, i));
+      if (removed) break;
       return Status::corruption("segment " + segment->path() + " starts at position " +
                                 std::to_string(segment->first_position()) + ", expected " + std::to_string(expected));
     }

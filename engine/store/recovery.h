@@ -38,8 +38,10 @@ Status load_segments(Env* env, const std::string& log_dir, storage::SegmentList*
 // Whether the index checkpoint agrees with the log (its last event is where it says).
 bool checkpoint_matches_log(const index::LogIndex& index, const storage::SegmentList& segments);
 
-// Verifies and indexes the log after the checkpoint; truncates a torn tail.
-Result<RecoveredLog> recover_tail(Env* env, const RecoveryOptions& options, const storage::SegmentList& segments,
+// Verifies and indexes the log after the checkpoint; truncates a torn tail. Empty
+// trailing segments whose names do not continue the log (left by a roll that failed
+// after naming its file) hold no data: they are removed from `segments` and disk.
+Result<RecoveredLog> recover_tail(Env* env, const RecoveryOptions& options, storage::SegmentList* segments,
                                   index::LogIndex* index);
 
 }  // namespace orderlog::store
