@@ -15,10 +15,21 @@ using storage::EncodedUnit;
 
 struct Writer::Batch {
   storage::Segment* segment = nullptr;
-  uint64_t offset = 0;      // where the batch starts in the segment
+  uint64_t offset = 0;  // where the batch starts in the segment
   uint64_t timestamp_ns = 0;
   uint64_t events = 0;
+  uint64_t last_position = 0;  // committed once the batch is durable
+  std::vector<std::byte> bytes;
   std::vector<std::unique_ptr<AppendRequest>> requests;  // every request decided in it
+  Status failure;  // why the batch was not written, if it was not
+
+  void reset() {
+    segment = nullptr;
+    offset = timestamp_ns = events = last_position = 0;
+    bytes.clear();
+    requests.clear();
+    failure = Status::ok();
+  }
 };
 
 Writer::Writer(const WriterOptions& options, storage::SegmentList* segments, index::LogIndex* index,
@@ -26,7 +37,8 @@ Writer::Writer(const WriterOptions& options, storage::SegmentList* segments, ind
     : options_(options), segments_(segments), index_(index), preparer_(preparer), state_(state) {
   OL_CHECK(segments_->size() > 0);
   committed_.store(index_->end().position, std::memory_order_release);
-  buffer_.reserve(options_.batch_bytes_max + storage::kUnitBytesMax);
+  batches_[0] = std::make_unique<Batch>();
+  batches_[1] = std::make_unique<Batch>();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -56,60 +68,86 @@ void Writer::enqueue(std::unique_ptr<AppendRequest> request, bool wait_for_room)
   if (was_empty) queue_changed_.notify_one();
 }
 
+// Two batches alternate: while one is on disk, the writer completes the one before
+// it and forms the next, so its CPU work overlaps the write and fdatasync. Only one
+// write is ever in flight, which keeps recovery's torn-tail rule simple.
 void Writer::run() {
   std::deque<std::unique_ptr<AppendRequest>> pending;
+  Batch* in_flight = nullptr;
+  size_t next_slot = 0;
   std::unique_lock lock(mutex_);
   while (true) {
-    queue_changed_.wait(lock, [this] {
-      return stopping_ || !queue_.empty() || checkpoints_requested_ > checkpoints_done_;
-    });
-    pending.swap(queue_);
-    // Once stopping, enqueue() refuses new work, so this is the last round.
-    const bool last_round = stopping_;
+    if (in_flight == nullptr && pending.empty()) {
+      queue_changed_.wait(lock, [this] {
+        return stopping_ || !queue_.empty() || checkpoints_requested_ > checkpoints_done_;
+      });
+    }
+    while (!queue_.empty()) {
+      pending.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    const bool stopping = stopping_;
     const uint64_t checkpoint_ticket = checkpoints_requested_;
     const bool checkpoint_wanted = checkpoint_ticket > checkpoints_done_;
     lock.unlock();
     room_.notify_all();
-    write_batches(pending);
+
+    // A checkpoint needs a quiet log: form nothing new until it is taken.
+    Batch* next = nullptr;
+    if (!pending.empty() && !checkpoint_wanted) {
+      next = batches_[next_slot].get();
+      form_batch(pending, *next, /*may_roll=*/in_flight == nullptr);
+    }
+    if (in_flight != nullptr) finish_batch(*in_flight);
+    if (next != nullptr && !next->bytes.empty()) submit_batch(*next);
+    if (in_flight != nullptr) complete_batch(*in_flight);
+    in_flight = nullptr;
+    if (next != nullptr) {
+      if (next->bytes.empty() || !next->failure.is_ok()) {
+        complete_batch(*next);  // nothing to wait for
+      } else {
+        in_flight = next;
+        next_slot ^= 1;
+      }
+    }
+
+    const bool quiet = in_flight == nullptr;
+    const bool done = quiet && stopping && pending.empty();
     Status checkpoint_status;
-    if (checkpoint_wanted || last_round) checkpoint_status = do_checkpoint();
-    if (last_round && !checkpoint_status.is_ok() && status().is_ok()) {
+    if (quiet && (checkpoint_wanted || done)) checkpoint_status = do_checkpoint();
+    if (done && !checkpoint_status.is_ok() && status().is_ok()) {
       options_.log(LogLevel::kError, "final index checkpoint failed: " + checkpoint_status.to_string());
     }
     lock.lock();
-    if (checkpoint_wanted) {
+    if (quiet && checkpoint_wanted) {
       checkpoint_status_ = checkpoint_status;
       checkpoints_done_ = checkpoint_ticket;
       checkpoint_done_.notify_all();
     }
-    if (last_round) break;
+    if (done && queue_.empty()) break;
   }
 }
 
-void Writer::write_batches(std::deque<std::unique_ptr<AppendRequest>>& pending) {
-  while (!pending.empty()) write_batch(pending);
-}
-
-void Writer::write_batch(std::deque<std::unique_ptr<AppendRequest>>& pending) {
+void Writer::form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Batch& batch, bool may_roll) {
+  batch.reset();
   if (Status error = status(); !error.is_ok()) {
     for (auto& request : pending) {
       request->outcome = Status::read_only("the store is read-only after a write failure: " + error.message());
-      complete(std::move(request));
+      batch.requests.push_back(std::move(request));
     }
     pending.clear();
     return;
   }
-  Batch batch;
   batch.segment = segments_->last();
   batch.offset = state_.active_offset;
   batch.timestamp_ns = std::max(state_.last_timestamp_ns, options_.env->now_ns());
-  buffer_.clear();
   while (!pending.empty()) {
     AppendRequest& request = *pending.front();
     const size_t unit_bytes = request.unit.bytes.size();
-    const uint64_t room = batch.segment->capacity_bytes() - batch.offset - buffer_.size();
+    const uint64_t room = batch.segment->capacity_bytes() - batch.offset - batch.bytes.size();
     if (unit_bytes > room) {
-      if (!buffer_.empty() || !batch.requests.empty()) break;  // write what we have, roll next time
+      // Write what we have; roll once nothing is in flight, so a batch never spans files.
+      if (!batch.bytes.empty() || !batch.requests.empty() || !may_roll) break;
       if (batch.offset == 0) {
         request.outcome = Status::too_large("an append of " + std::to_string(unit_bytes) +
                                             " bytes does not fit in a segment");
@@ -120,7 +158,7 @@ void Writer::write_batch(std::deque<std::unique_ptr<AppendRequest>>& pending) {
         batch.offset = 0;
         continue;
       }
-    } else if (!buffer_.empty() && buffer_.size() + unit_bytes > options_.batch_bytes_max) {
+    } else if (!batch.bytes.empty() && batch.bytes.size() + unit_bytes > options_.batch_bytes_max) {
       break;
     } else {
       place(request, batch);
@@ -128,39 +166,64 @@ void Writer::write_batch(std::deque<std::unique_ptr<AppendRequest>>& pending) {
     batch.requests.push_back(std::move(pending.front()));
     pending.pop_front();
   }
-  Status written = index_->flush();
-  if (written.is_ok() && !buffer_.empty()) {
-    const bool sync = options_.durability == Durability::kAlways;
-    written = batch.segment->file()->start_write_and_sync(batch.offset, buffer_, sync);
-    if (written.is_ok()) written = batch.segment->file()->finish_write_and_sync();
-    if (sync) syncs_.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (!written.is_ok()) {
-    poison(written);
-    for (auto& request : batch.requests) {
-      request->outcome = written.with_context("append not written, the store is now read-only");
-      complete(std::move(request));
-    }
+  // Index entries go to their files before the batch is durable: readers only look
+  // at positions up to the committed one.
+  if (Status flushed = index_->flush(); !flushed.is_ok()) {
+    poison(flushed);
+    batch.failure = flushed;
     return;
   }
-  state_.active_offset = batch.offset + buffer_.size();
+  batch.last_position = index_->end().position;
+  state_.active_offset = batch.offset + batch.bytes.size();
   state_.last_timestamp_ns = batch.timestamp_ns;
   if (!next_segment_requested_ && state_.active_offset > batch.segment->capacity_bytes() / 2) {
     preparer_->prepare_next();
     next_segment_requested_ = true;
   }
-  if (!buffer_.empty()) {
-    batches_.fetch_add(1, std::memory_order_relaxed);
-    bytes_written_.fetch_add(buffer_.size(), std::memory_order_relaxed);
-    events_.fetch_add(batch.events, std::memory_order_relaxed);
+}
+
+void Writer::submit_batch(Batch& batch) {
+  if (Status error = status(); !error.is_ok()) {
+    batch.failure = error;
+    return;
   }
-  committed_.store(index_->end().position, std::memory_order_release);
+  const bool sync = options_.durability == Durability::kAlways;
+  Status started = batch.segment->file()->start_write_and_sync(batch.offset, batch.bytes, sync);
+  if (!started.is_ok()) {
+    poison(started);
+    batch.failure = started;
+  }
+}
+
+void Writer::finish_batch(Batch& batch) {
+  Status written = batch.segment->file()->finish_write_and_sync();
+  if (options_.durability == Durability::kAlways) syncs_.fetch_add(1, std::memory_order_relaxed);
+  if (!written.is_ok()) {
+    poison(written);
+    batch.failure = written;
+    return;
+  }
+  batches_written_.fetch_add(1, std::memory_order_relaxed);
+  bytes_written_.fetch_add(batch.bytes.size(), std::memory_order_relaxed);
+  events_.fetch_add(batch.events, std::memory_order_relaxed);
+  committed_.store(batch.last_position, std::memory_order_release);
+  // This may publish streams of the batch formed meanwhile too; readers skip their
+  // positions past the committed one (their index entries are already written).
   index_->publish_streams();
   {
     std::lock_guard lock(committed_mutex_);
   }
   committed_changed_.notify_all();
-  for (auto& request : batch.requests) complete(std::move(request));
+}
+
+void Writer::complete_batch(Batch& batch) {
+  for (auto& request : batch.requests) {
+    if (!batch.failure.is_ok()) {
+      request->outcome = batch.failure.with_context("append not written, the store is now read-only");
+    }
+    complete(std::move(request));
+  }
+  batch.requests.clear();
 }
 
 void Writer::place(AppendRequest& request, Batch& batch) {
@@ -182,9 +245,9 @@ void Writer::place(AppendRequest& request, Batch& batch) {
     result.stream_versions.push_back(StreamVersion{states[slot].version + unit.streams[slot].event_count});
   }
   // Copy first, then patch and seal the copy in the batch buffer.
-  const size_t unit_offset = buffer_.size();
-  buffer_.insert(buffer_.end(), unit.bytes.begin(), unit.bytes.end());
-  std::byte* placed = buffer_.data() + unit_offset;
+  const size_t unit_offset = batch.bytes.size();
+  batch.bytes.insert(batch.bytes.end(), unit.bytes.begin(), unit.bytes.end());
+  std::byte* placed = batch.bytes.data() + unit_offset;
   for (size_t i = 0; i < unit.events.size(); ++i) {
     const storage::EncodedEvent& event = unit.events[i];
     const storage::EncodedStream& stream = unit.streams[event.stream_slot];
@@ -312,7 +375,7 @@ StoreStats Writer::stats() const {
   stats.segments = segments_->size();
   stats.appends = appends_.load(std::memory_order_relaxed);
   stats.events_appended = events_.load(std::memory_order_relaxed);
-  stats.batches = batches_.load(std::memory_order_relaxed);
+  stats.batches = batches_written_.load(std::memory_order_relaxed);
   stats.syncs = syncs_.load(std::memory_order_relaxed);
   stats.bytes_written = bytes_written_.load(std::memory_order_relaxed);
   return stats;

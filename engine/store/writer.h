@@ -74,8 +74,13 @@ class Writer {
   struct Batch;
 
   void run();
-  void write_batches(std::deque<std::unique_ptr<AppendRequest>>& pending);
-  void write_batch(std::deque<std::unique_ptr<AppendRequest>>& pending);
+  // Decides queued requests into `batch` until it is full, the segment is (rolling
+  // only when `may_roll`), or none are left; indexes what it accepted.
+  void form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Batch& batch, bool may_roll);
+  void submit_batch(Batch& batch);
+  // Waits for the batch's write + fdatasync and publishes it, or poisons the writer.
+  void finish_batch(Batch& batch);
+  void complete_batch(Batch& batch);
   // Decides one request and, when accepted, places its unit in the batch.
   void place(AppendRequest& request, Batch& batch);
   std::optional<Result<AppendResult>> deduplicate(const storage::EncodedUnit& unit) const;
@@ -90,7 +95,7 @@ class Writer {
   index::LogIndex* index_;
   storage::SegmentPreparer* preparer_;
   WriterState state_;
-  std::vector<std::byte> buffer_;  // the batch being written
+  std::unique_ptr<Batch> batches_[2];  // one in flight while the next forms
   bool next_segment_requested_ = false;
 
   // The queue and control flags.
@@ -112,7 +117,7 @@ class Writer {
 
   std::atomic<uint64_t> appends_{0};
   std::atomic<uint64_t> events_{0};
-  std::atomic<uint64_t> batches_{0};
+  std::atomic<uint64_t> batches_written_{0};
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> bytes_written_{0};
 
