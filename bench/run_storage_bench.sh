@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Builds and runs the storage benchmarks together with the fio disk baseline, so every
+# ratio compares the engine with the disk as it behaved in the same run. Prints a
+# summary JSON object and a table of medians, ratios and the performance targets.
+# Results land in build/bench-results/<UTC time>-{fio,storage_bench,summary}.json.
+#
+# Usage: bench/run_storage_bench.sh [storage_bench flags, e.g. --benchmark_filter=Append]
+# Environment: ORDERLOG_BENCH_DIR (default /tmp/orderlog-bench), ORDERLOG_BENCH_REOPEN_GIB,
+# ORDERLOG_BENCH_SCAN_MIB, ORDERLOG_FIO_* (see bench/fio_baseline.sh), ORDERLOG_BUILD_JOBS
+# (default 2), ORDERLOG_BENCH_SKIP_FIO=1 to reuse the newest fio result instead.
+# See docs/performance.md.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+ORDERLOG_BENCH_DEPS=1 scripts/bootstrap.sh
+cmake --preset release >/dev/null
+cmake --build --preset release --target storage_bench -j "${ORDERLOG_BUILD_JOBS:-2}"
+
+results_dir="$root/build/bench-results"
+mkdir -p "$results_dir"
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+fio_json="$results_dir/$stamp-fio.json"
+bench_json="$results_dir/$stamp-storage_bench.json"
+summary_json="$results_dir/$stamp-summary.json"
+
+if [[ "${ORDERLOG_BENCH_SKIP_FIO:-0}" == "1" ]]; then
+  earlier=("$results_dir"/*-fio.json)  # UTC-stamped names: the glob's order is chronological
+  newest="${earlier[-1]}"
+  [[ -e "$newest" ]] || { echo "run_storage_bench: no earlier fio result to reuse" >&2; exit 1; }
+  echo "run_storage_bench: reusing $newest" >&2
+  cp "$newest" "$fio_json"
+else
+  echo "run_storage_bench: measuring the disk with fio (about 50 s)" >&2
+  bench/fio_baseline.sh >"$fio_json"
+  sync
+fi
+
+echo "run_storage_bench: running storage_bench (about 80 s)" >&2
+build/release/bench/storage_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  --benchmark_format=json "$@" >"$bench_json"
+
+python3 - "$fio_json" "$bench_json" "$summary_json" <<'PYTHON'
+import datetime, json, sys
+
+fio_path, bench_path, summary_path = sys.argv[1:4]
+with open(fio_path) as f:
+    fio = json.load(f)
+with open(bench_path) as f:
+    bench = json.load(f)
+
+UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+runs, spreads, errors, repetitions = {}, {}, {}, 1
+for run in bench["benchmarks"]:
+    name = run.get("run_name", run["name"])
+    if run.get("error_occurred"):
+        errors[name] = run.get("error_message", "")
+    elif run.get("run_type") == "aggregate" and run.get("aggregate_name") == "median":
+        runs[name] = run
+        repetitions = max(repetitions, run.get("repetitions", 1))
+    elif run.get("run_type") == "aggregate" and run.get("aggregate_name") == "cv":
+        spreads[name] = run  # coefficient of variation across repetitions
+    elif run.get("run_type") == "iteration":
+        runs.setdefault(name, run)  # no repetitions: the only run stands for the median
+
+def find(prefix, table=None):
+    """The median run of the benchmark named `prefix` plus suffixes like /real_time."""
+    for name, run in (runs if table is None else table).items():
+        if name == prefix or name.startswith(prefix + "/"):
+            return run
+    return None
+
+def metric(prefix, key, table=None):
+    run = find(prefix, table)
+    if run is None:
+        return None
+    if key == "seconds":  # wall time of one iteration
+        return run["real_time"] * UNIT_SECONDS[run["time_unit"]]
+    return run.get(key)
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+fio_seq = fio.get("seq_write_1m_direct", {}).get("bytes_per_second")
+fio_sync_iops = fio.get("sync_4k_overwrite", {}).get("iops")
+
+rows = []  # (what, value, unit, spread, note)
+def row(what, value, unit, note="", bench=None, key="items_per_second"):
+    spread = metric(bench, key, spreads) if bench else None
+    rows.append((what, value, unit, "" if spread is None else f"{spread * 100:.0f}%", note))
+
+row("fio seq write 1 MiB O_DIRECT", fio_seq and fio_seq / 1e6, "MB/s")
+for job in ("sync_4k_grow", "sync_4k_overwrite", "sync_64k_overwrite", "sync_1m_overwrite"):
+    data = fio.get(job, {})
+    row(f"fio {job} write+fdatasync", data.get("iops"), "IOPS",
+        f"fdatasync p50 {data.get('fdatasync_p50_us', 0):.0f} us, {data.get('mb_per_s', 0):.1f} MB/s")
+
+summary = {"repetitions": None, "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "host": bench.get("context", {}).get("host_name"), "fio": {}, "benchmarks": {}, "targets": []}
+for job in ("seq_write_1m_direct", "sync_4k_grow", "sync_4k_overwrite", "sync_64k_overwrite", "sync_1m_overwrite"):
+    summary["fio"][job] = {k: v for k, v in fio.get(job, {}).items() if k != "samples"}
+
+for events in (1, 10, 100, 1000):
+    for durable in (1, 0):
+        name = f"BM_AppendBatch/{events}/{durable}"
+        rate = metric(name, "items_per_second")
+        appends = ratio(1.0, metric(name, "seconds"))
+        note = f"{(metric(name, 'seconds') or 0) * 1e6:.0f} us per append"
+        if durable:
+            note += f", {metric(name, 'events_per_sync') or 0:.0f} events/fdatasync"
+        if durable and events == 1:
+            note += f", appends/s / fio 4k overwrite fdatasync/s = {ratio(appends, fio_sync_iops) or 0:.2f}"
+        row(f"{name} ({'durable' if durable else 'no sync'})", rate, "events/s", note, name)
+        summary["benchmarks"][name] = {"events_per_second": rate, "appends_per_second": appends,
+                                       "events_per_sync": metric(name, "events_per_sync")}
+
+name = "BM_AppendBatchNoPrefill/100/1"
+rate = metric(name, "items_per_second")
+row(name + " (durable)", rate, "events/s",
+    f"vs prefilled segments: {ratio(rate, metric('BM_AppendBatch/100/1', 'items_per_second')) or 0:.2f}x", name)
+summary["benchmarks"][name] = {"events_per_second": rate}
+
+for name, threads in (("BM_AppendBatchConcurrent/8", 8), ("BM_ConcurrentSingleAppenders/64", 64)):
+    rate, per_sync = metric(name, "items_per_second"), metric(name, "events_per_sync")
+    row(f"{name} ({threads} threads, durable)", rate, "events/s",
+        f"{per_sync or 0:.1f} events/fdatasync, {metric(name, 'events_per_batch') or 0:.1f} events/batch", name)
+    summary["benchmarks"][name] = {"events_per_second": rate, "events_per_sync": per_sync,
+                                   "events_per_batch": metric(name, "events_per_batch")}
+
+name = "BM_AppendLargeBatch1KiB"
+large = metric(name, "bytes_per_second")
+large_ratio = ratio(large, fio_seq)
+fio_sync_1m = fio.get("sync_1m_overwrite", {}).get("bytes_per_second")
+row(name + " (payload)", large and large / 1e6, "MB/s", f"{large_ratio or 0:.2f} of fio seq MB/s, "
+    f"{ratio(large, fio_sync_1m) or 0:.2f} of fio 1 MiB+fdatasync MB/s; "
+    f"log {(metric(name, 'log_bytes_per_second') or 0) / 1e6:.0f} MB/s", name, "bytes_per_second")
+summary["benchmarks"][name] = {"payload_bytes_per_second": large, "ratio_to_fio_seq": large_ratio,
+                               "log_bytes_per_second": metric(name, "log_bytes_per_second")}
+
+for name, unit in (("BM_ReadStream/100", "events/s"), ("BM_IndexLookupByType/100", "events/s"),
+                   ("BM_IndexLookupStream/100000", "lookups/s")):
+    rate, seconds = metric(name, "items_per_second"), metric(name, "seconds")
+    row(name, rate, unit, f"{(seconds or 0) * 1e6:.1f} us per call", name)
+    summary["benchmarks"][name] = {"items_per_second": rate, "seconds_per_call": seconds}
+
+scan_name = next((n for n in runs if n.startswith("BM_ScanAll/")), "BM_ScanAll")
+scan = metric(scan_name, "bytes_per_second")
+row(scan_name.replace("/real_time", "") + " (page cache)", scan and scan / 1e9, "GB/s",
+    f"{(metric(scan_name, 'items_per_second') or 0) / 1e6:.1f} M events/s", scan_name, "bytes_per_second")
+summary["benchmarks"]["BM_ScanAll"] = {"bytes_per_second": scan,
+                                       "events_per_second": metric(scan_name, "items_per_second")}
+
+reopen_name = next((n for n in runs if n.startswith("BM_ReopenClean/")), "BM_ReopenClean")
+reopen = metric(reopen_name, "seconds")
+row(reopen_name.replace("/manual_time", ""), reopen and reopen * 1e3, "ms", "", reopen_name, "real_time")
+summary["benchmarks"]["BM_ReopenClean"] = {"seconds": reopen, "name": reopen_name}
+
+def target(what, value, threshold, at_least=True):
+    met = None if value is None else (value >= threshold if at_least else value < threshold)
+    summary["targets"].append({"target": what, "value": value, "threshold": threshold, "met": met})
+
+target("1000x1KiB durable batches, payload MB/s / fio seq MB/s >= 0.70", large_ratio, 0.70)
+target("durable 100-event batches of 256 B (8 appenders) >= 2M events/s",
+       metric("BM_AppendBatchConcurrent/8", "items_per_second"), 2e6)
+target("64 concurrent single appenders >= 30 events per fdatasync",
+       metric("BM_ConcurrentSingleAppenders/64", "events_per_sync"), 30)
+target("64 concurrent single appenders >= 300k events/s",
+       metric("BM_ConcurrentSingleAppenders/64", "items_per_second"), 3e5)
+target("full scan from page cache >= 1 GB/s", scan, 1e9)
+target("clean reopen < 1 s", reopen, 1.0, at_least=False)
+summary["errors"] = errors
+summary["repetitions"] = repetitions
+
+with open(summary_path, "w") as f:
+    json.dump(summary, f, indent=2)
+json.dump(summary, sys.stdout, indent=2)
+print("\n")
+
+def fmt(value):
+    if value is None:
+        return "n/a"
+    if abs(value) >= 1e5:
+        return f"{value:,.0f}"
+    return f"{value:,.3g}" if abs(value) < 10 else f"{value:,.1f}"
+
+print(f"Medians of {repetitions} repetitions, {summary['date_utc']} (shared machine: expect noise)")
+width = max(len(r[0]) for r in rows)
+print(f"  {'':<{width}}  {'median':>12} {'':<9} {'cv':>4}")
+for what, value, unit, spread, note in rows:
+    print(f"  {what:<{width}}  {fmt(value):>12} {unit:<9} {spread:>4}  {note}")
+print("\nTargets")
+for t in summary["targets"]:
+    state = {True: "met", False: "NOT MET", None: "not measured"}[t["met"]]
+    print(f"  {state:<12} {t['target']}  (measured {fmt(t['value'])})")
+for name, message in errors.items():
+    print(f"  ERROR {name}: {message}")
+print(f"\nRaw results: {fio_path}\n             {bench_path}\n             {summary_path}")
+PYTHON
