@@ -1,6 +1,7 @@
-// The production Env: POSIX files, directories and flock-based locks. Segment writes
-// go through io_uring (write linked to fdatasync) when the kernel allows it and fall
-// back to pwrite + fdatasync otherwise; both give the same durability contract.
+// The production Env: POSIX files, directories and flock-based locks. A segment's
+// group-commit write is a pwrite followed by an fdatasync that runs through io_uring
+// when the kernel allows it (so the caller overlaps work with the device flush), and
+// synchronously otherwise; both give the same durability contract.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -20,10 +21,7 @@
 namespace orderlog {
 namespace {
 
-// Larger writes take the synchronous path: an io_uring write is one kernel call, which
-// Linux caps just below 2 GiB, and a capped write would read as a short write.
-constexpr size_t kUringWriteBytesMax = size_t{1} << 30;
-// Bounds a single pwrite/pread call for the same reason.
+// Bounds a single pwrite/pread call: Linux caps one just below 2 GiB.
 constexpr size_t kSyscallBytesMax = size_t{1} << 30;
 
 std::string at_offset(const std::string& path, uint64_t offset) {
@@ -60,12 +58,12 @@ class PosixFile final : public File {
 
  private:
   bool operation_started() const { return completed_.has_value() || (uring_ && uring_->in_flight()); }
-  UringWriter* uring();
+  UringSync* uring();
 
   int fd_;
   std::string path_;
   bool use_io_uring_;
-  std::unique_ptr<UringWriter> uring_;  // created on the first start_write_and_sync
+  std::unique_ptr<UringSync> uring_;  // created on the first start_write_and_sync
   std::optional<Status> completed_;     // outcome of a start that ran synchronously
   void* map_base_ = nullptr;
   uint64_t map_reserve_bytes_ = 0;
@@ -73,8 +71,7 @@ class PosixFile final : public File {
 
 PosixFile::~PosixFile() {
   // The kernel may still be reading the caller's buffer; never close under it.
-  if (uring_ && uring_->in_flight()) (void)uring_->wait();
-  uring_.reset();
+  uring_.reset();  // waits for an fdatasync in flight
   if (map_base_ != nullptr) munmap(map_base_, map_reserve_bytes_);
   // close() errors are ignored: durability comes from sync_data(), never from close.
   close(fd_);
@@ -103,9 +100,9 @@ Status PosixFile::sync_data() {
   return Status::ok();
 }
 
-UringWriter* PosixFile::uring() {
+UringSync* PosixFile::uring() {
   if (uring_ == nullptr && use_io_uring_) {
-    auto created = UringWriter::create(path_);
+    auto created = UringSync::create(path_);
     if (created.is_ok()) {
       uring_ = std::move(created).value();
     } else {
@@ -117,17 +114,23 @@ UringWriter* PosixFile::uring() {
 
 Status PosixFile::start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) {
   OL_CHECK_MSG(!operation_started(), "at most one started write per file");
-  UringWriter* writer = data.size() <= kUringWriteBytesMax ? uring() : nullptr;
-  if (writer != nullptr) {
-    if (writer->submit(fd_, offset, data, sync).is_ok()) return Status::ok();
-    // The kernel took nothing, but the ring may still hold the entries: drop it so
-    // they can never run later, and write synchronously from now on.
+  // The bytes go to the page cache with a plain pwrite: an io_uring write of a
+  // buffered file is handed to a kernel worker thread, which measured slower
+  // (docs/performance.md). Only the fdatasync, the part that waits on the device,
+  // runs asynchronously so the caller can work meanwhile.
+  Status status = write_at(offset, data);
+  if (!status.is_ok() || !sync) {
+    completed_ = std::move(status);
+    return Status::ok();
+  }
+  if (UringSync* syncer = uring(); syncer != nullptr) {
+    if (syncer->submit(fd_).is_ok()) return Status::ok();
+    // The kernel took nothing, but the ring may still hold the entry: drop it so it
+    // can never run later, and sync synchronously from now on.
     uring_.reset();
     use_io_uring_ = false;
   }
-  Status status = write_at(offset, data);
-  if (status.is_ok() && sync) status = sync_data();
-  completed_ = std::move(status);
+  completed_ = sync_data();
   return Status::ok();
 }
 
@@ -138,9 +141,7 @@ Status PosixFile::finish_write_and_sync() {
     return status;
   }
   OL_CHECK_MSG(uring_ && uring_->in_flight(), "finish_write_and_sync without a started write");
-  Status status = uring_->wait();
-  if (!uring_->usable()) uring_.reset();
-  return status;
+  return uring_->wait();
 }
 
 Status PosixFile::read_at(uint64_t offset, std::span<std::byte> out) {

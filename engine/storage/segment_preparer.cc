@@ -13,6 +13,7 @@ SegmentPreparer::SegmentPreparer(Env* env, std::string log_dir, uint64_t segment
     : env_(env),
       log_dir_(std::move(log_dir)),
       prepared_path_(log_dir_ + "/" + kPreparedFileName),
+      unfilled_path_(log_dir_ + "/" + kUnfilledFileName),
       segment_bytes_(segment_bytes),
       prefill_(prefill) {
   if (prefill_) thread_ = std::thread([this] { run(); });
@@ -27,12 +28,12 @@ SegmentPreparer::~SegmentPreparer() {
   if (thread_.joinable()) thread_.join();
 }
 
-Status SegmentPreparer::prepare_file() {
+Status SegmentPreparer::prepare_file(const std::string& path, bool zero_fill) {
   // A leftover from an interrupted preparation is never log data: start it afresh.
-  if (env_->file_exists(prepared_path_)) OL_RETURN_IF_ERROR(env_->remove_file(prepared_path_));
-  OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->open_file(prepared_path_, OpenMode::kCreateExclusive));
+  if (env_->file_exists(path)) OL_RETURN_IF_ERROR(env_->remove_file(path));
+  OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->open_file(path, OpenMode::kCreateExclusive));
   OL_RETURN_IF_ERROR(file->allocate(segment_bytes_));
-  if (prefill_) {
+  if (zero_fill) {
     const std::vector<std::byte> zeros(kZeroChunkBytes);
     for (uint64_t offset = 0; offset < segment_bytes_; offset += kZeroChunkBytes) {
       const uint64_t bytes = std::min<uint64_t>(kZeroChunkBytes, segment_bytes_ - offset);
@@ -49,22 +50,41 @@ void SegmentPreparer::run() {
     if (stopping_) return;
     wanted_ = false;
     lock.unlock();
-    Status status = prepare_file();
+    Status status = prepare_file(prepared_path_, /*zero_fill=*/true);
     lock.lock();
     prepared_ = std::move(status);
     changed_.notify_all();
   }
 }
 
-Status SegmentPreparer::wait_prepared() {
-  if (!prefill_) return prepare_file();
-  prepare_next();
-  std::unique_lock lock(mutex_);
-  changed_.wait(lock, [this] { return prepared_.has_value(); });
-  Status status = std::move(*prepared_);
-  prepared_.reset();
-  requested_ = false;
-  return status;
+Result<std::string> SegmentPreparer::ready_file(bool wait_for_prefill) {
+  if (prefill_) {
+    std::unique_lock lock(mutex_);
+    if (!prepared_.has_value() && !wait_for_prefill) {
+      // Do not stall appends for a whole zero-fill: take an allocated-only file now
+      // and leave the one being filled for the next roll.
+      const bool already_requested = requested_;
+      requested_ = true;
+      wanted_ = wanted_ || !already_requested;
+      lock.unlock();
+      changed_.notify_all();
+      OL_RETURN_IF_ERROR(prepare_file(unfilled_path_, /*zero_fill=*/false));
+      return unfilled_path_;
+    }
+    if (!requested_) {
+      requested_ = true;
+      wanted_ = true;
+      changed_.notify_all();
+    }
+    changed_.wait(lock, [this] { return prepared_.has_value(); });
+    Status status = std::move(*prepared_);
+    prepared_.reset();
+    requested_ = false;
+    OL_RETURN_IF_ERROR(status);
+    return prepared_path_;
+  }
+  OL_RETURN_IF_ERROR(prepare_file(unfilled_path_, /*zero_fill=*/false));
+  return unfilled_path_;
 }
 
 void SegmentPreparer::prepare_next() {
@@ -78,16 +98,18 @@ void SegmentPreparer::prepare_next() {
   changed_.notify_all();
 }
 
-Result<std::unique_ptr<Segment>> SegmentPreparer::take(uint64_t first_position) {
-  Status status = wait_prepared();
-  if (!status.is_ok()) {
+Result<std::unique_ptr<Segment>> SegmentPreparer::take(uint64_t first_position, bool wait_for_prefill) {
+  Result<std::string> ready = ready_file(wait_for_prefill);
+  if (!ready.is_ok()) {
+    const Status& status = ready.status();
     const std::string message = "cannot prepare the next segment: " + status.message();
     return status.code() == StatusCode::kNoSpace ? Status::no_space(message) : Status::io_error(message);
   }
+  const std::string& ready_path = *ready;
   const std::string path = log_dir_ + "/" + segment_file_name(first_position);
   // Open before the rename: a segment file with its final name must be usable.
-  OL_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment, Segment::open_as(env_, prepared_path_, path, first_position));
-  OL_RETURN_IF_ERROR(env_->rename_file(prepared_path_, path));
+  OL_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment, Segment::open_as(env_, ready_path, path, first_position));
+  OL_RETURN_IF_ERROR(env_->rename_file(ready_path, path));
   // If this fails the empty file may or may not keep its name; recovery removes a
   // trailing empty segment whose name does not continue the log.
   OL_RETURN_IF_ERROR(env_->sync_dir(log_dir_));

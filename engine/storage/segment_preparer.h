@@ -22,6 +22,8 @@ class SegmentPreparer {
  public:
   // The temporary name of the file being prepared, inside the log directory.
   static constexpr const char* kPreparedFileName = "next-segment.tmp";
+  // An allocated-only file made on the spot when the zero-filled one is not ready.
+  static constexpr const char* kUnfilledFileName = "next-segment-unfilled.tmp";
 
   SegmentPreparer(Env* env, std::string log_dir, uint64_t segment_bytes, bool prefill);
   ~SegmentPreparer();  // stops and joins the background thread
@@ -32,19 +34,23 @@ class SegmentPreparer {
   // writer calls it when the active segment is half full. Any thread.
   void prepare_next();
 
-  // Waits for the prepared file (requesting it if nobody did), renames it to the segment name of `first_position`,
-  // syncs the directory and returns it mapped. A failed preparation (e.g. ENOSPC) is
-  // returned here and retried by the next call. Writer thread only.
-  Result<std::unique_ptr<Segment>> take(uint64_t first_position);
+  // Returns the next segment, renamed to the name of `first_position` (directory
+  // synced) and mapped. With prefill it is the zero-filled file; if that is not ready,
+  // it waits for it when `wait_for_prefill` (at open), and otherwise makes an
+  // allocated-only file at once rather than stall appends. A failed preparation (e.g.
+  // ENOSPC) is returned here and retried by the next call. Writer thread only.
+  Result<std::unique_ptr<Segment>> take(uint64_t first_position, bool wait_for_prefill);
 
  private:
-  Status prepare_file();
-  Status wait_prepared();
+  Status prepare_file(const std::string& path, bool zero_fill);
+  // The path of a file ready to become the next segment.
+  Result<std::string> ready_file(bool wait_for_prefill);
   void run();
 
   Env* env_;
   std::string log_dir_;
   std::string prepared_path_;
+  std::string unfilled_path_;
   uint64_t segment_bytes_;
   bool prefill_;
 

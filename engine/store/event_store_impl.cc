@@ -105,7 +105,7 @@ Status EventStoreImpl::open_directory() {
   preparer_ = std::make_unique<storage::SegmentPreparer>(env_, log_dir, options_.segment_bytes_max,
                                                          options_.segment_prefill);
   if (segments_.size() == 0) {
-    OL_ASSIGN_OR_RETURN(std::unique_ptr<storage::Segment> first, preparer_->take(1));
+    OL_ASSIGN_OR_RETURN(std::unique_ptr<storage::Segment> first, preparer_->take(1, /*wait_for_prefill=*/true));
     OL_RETURN_IF_ERROR(segments_.add(std::move(first)));
     recovered.active_offset = 0;
   }

@@ -309,7 +309,7 @@ Status Writer::check_versions(const EncodedUnit& unit, std::vector<index::Stream
 }
 
 Status Writer::roll_segment() {
-  OL_ASSIGN_OR_RETURN(std::unique_ptr<storage::Segment> segment, preparer_->take(index_->end().position + 1));
+  OL_ASSIGN_OR_RETURN(std::unique_ptr<storage::Segment> segment, preparer_->take(index_->end().position + 1, /*wait_for_prefill=*/false));
   OL_RETURN_IF_ERROR(segments_->add(std::move(segment)));
   state_.active_offset = 0;
   next_segment_requested_ = false;
