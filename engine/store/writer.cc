@@ -68,20 +68,26 @@ void Writer::enqueue(std::unique_ptr<AppendRequest> request, bool wait_for_room)
   if (was_empty) queue_changed_.notify_one();
 }
 
-// Two batches alternate: while one is on disk, the writer completes the one before
-// it and forms the next, so its CPU work overlaps the write and fdatasync. Only one
+// Two batches alternate: the writer forms a batch from everything queued as soon as
+// the previous write is durable, submits it, and acknowledges the previous batch while
+// the new one is on disk. Forming late makes groups as large as possible; only one
 // write is ever in flight, which keeps recovery's torn-tail rule simple.
 void Writer::run() {
   std::deque<std::unique_ptr<AppendRequest>> pending;
   Batch* in_flight = nullptr;
   size_t next_slot = 0;
-  std::unique_lock lock(mutex_);
   while (true) {
-    if (in_flight == nullptr && pending.empty()) {
-      queue_changed_.wait(lock, [this] {
-        return stopping_ || !queue_.empty() || checkpoints_requested_ > checkpoints_done_;
-      });
+    {
+      std::unique_lock lock(mutex_);
+      if (in_flight == nullptr && pending.empty()) {
+        queue_changed_.wait(lock, [this] {
+          return stopping_ || !queue_.empty() || checkpoints_requested_ > checkpoints_done_;
+        });
+      }
     }
+    if (in_flight != nullptr) finish_batch(*in_flight);
+
+    std::unique_lock lock(mutex_);
     while (!queue_.empty()) {
       pending.push_back(std::move(queue_.front()));
       queue_.pop_front();
@@ -96,10 +102,9 @@ void Writer::run() {
     Batch* next = nullptr;
     if (!pending.empty() && !checkpoint_wanted) {
       next = batches_[next_slot].get();
-      form_batch(pending, *next, /*may_roll=*/in_flight == nullptr);
+      form_batch(pending, *next);
+      if (!next->bytes.empty()) submit_batch(*next);
     }
-    if (in_flight != nullptr) finish_batch(*in_flight);
-    if (next != nullptr && !next->bytes.empty()) submit_batch(*next);
     if (in_flight != nullptr) complete_batch(*in_flight);
     in_flight = nullptr;
     if (next != nullptr) {
@@ -128,7 +133,7 @@ void Writer::run() {
   }
 }
 
-void Writer::form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Batch& batch, bool may_roll) {
+void Writer::form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Batch& batch) {
   batch.reset();
   if (Status error = status(); !error.is_ok()) {
     for (auto& request : pending) {
@@ -146,8 +151,8 @@ void Writer::form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Bat
     const size_t unit_bytes = request.unit.bytes.size();
     const uint64_t room = batch.segment->capacity_bytes() - batch.offset - batch.bytes.size();
     if (unit_bytes > room) {
-      // Write what we have; roll once nothing is in flight, so a batch never spans files.
-      if (!batch.bytes.empty() || !batch.requests.empty() || !may_roll) break;
+      // Write what we have and roll next time, so a batch never spans two files.
+      if (!batch.bytes.empty() || !batch.requests.empty()) break;
       if (batch.offset == 0) {
         request.outcome = Status::too_large("an append of " + std::to_string(unit_bytes) +
                                             " bytes does not fit in a segment");

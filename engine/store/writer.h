@@ -74,9 +74,9 @@ class Writer {
   struct Batch;
 
   void run();
-  // Decides queued requests into `batch` until it is full, the segment is (rolling
-  // only when `may_roll`), or none are left; indexes what it accepted.
-  void form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Batch& batch, bool may_roll);
+  // Decides queued requests into `batch` until it is full, the segment is, or none
+  // are left; indexes what it accepted. REQUIRES: no write in flight.
+  void form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Batch& batch);
   void submit_batch(Batch& batch);
   // Waits for the batch's write + fdatasync and publishes it, or poisons the writer.
   void finish_batch(Batch& batch);
