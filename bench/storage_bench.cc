@@ -445,6 +445,15 @@ void BM_AppendBatchConcurrent(benchmark::State& state) {
   run_append_load(state, **store, options);
 }
 
+// The large-batch bandwidth with a few appenders, so encoding overlaps the write.
+void BM_AppendLargeBatch1KiBConcurrent(benchmark::State& state) {
+  const LoadOptions options{static_cast<size_t>(state.range(0)), kFillEventsPerAppend, kLargePayloadBytes};
+  const std::string key = append_key("append-large-concurrent", options.threads, Durability::kAlways);
+  Result<EventStore*> store = fixture().open_store(key, store_options(Durability::kAlways), nullptr);
+  if (!store) return skip(state, store.status());
+  run_append_load(state, **store, options);
+}
+
 void BM_ConcurrentSingleAppenders(benchmark::State& state) {
   const LoadOptions options{static_cast<size_t>(state.range(0)), 1, kSmallPayloadBytes};
   const std::string key = append_key("single-appenders", options.threads, Durability::kAlways);
@@ -617,6 +626,8 @@ void register_benchmarks() {
   timed(RegisterBenchmark("BM_AppendBatchNoPrefill", BM_AppendBatchNoPrefill)->Args({100, 1}), kMicrosecond);
   timed(RegisterBenchmark("BM_AppendBatchConcurrent", BM_AppendBatchConcurrent)->Arg(8), kMicrosecond);
   timed(RegisterBenchmark("BM_AppendLargeBatch1KiB", BM_AppendLargeBatch1KiB), kMicrosecond);
+  timed(RegisterBenchmark("BM_AppendLargeBatch1KiBConcurrent", BM_AppendLargeBatch1KiBConcurrent)->Arg(4),
+        kMicrosecond);
   timed(RegisterBenchmark("BM_ConcurrentSingleAppenders", BM_ConcurrentSingleAppenders)->Arg(64), kMicrosecond);
   timed(RegisterBenchmark("BM_ReadStream", BM_ReadStream)->Arg(kLongStreamEvents), kNanosecond);
   timed(RegisterBenchmark("BM_IndexLookupByType", BM_IndexLookupByType)->Arg(kTypePageEvents), kNanosecond);
