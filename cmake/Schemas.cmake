@@ -4,13 +4,15 @@ function(orderlog_flatbuffers target)
   set(out_dir "${CMAKE_CURRENT_BINARY_DIR}/generated/orderlog/fb")
   file(MAKE_DIRECTORY "${out_dir}")
   set(headers)
+  # Schemas may include each other: every header depends on every schema.
+  list(TRANSFORM ARGN PREPEND "${CMAKE_CURRENT_SOURCE_DIR}/" OUTPUT_VARIABLE all_schemas)
   foreach(schema IN LISTS ARGN)
     get_filename_component(name "${schema}" NAME_WE)
     set(header "${out_dir}/${name}_generated.h")
     add_custom_command(
       OUTPUT "${header}"
-      COMMAND ${FLATC} --cpp --scoped-enums --gen-mutable -o "${out_dir}" "${CMAKE_CURRENT_SOURCE_DIR}/${schema}"
-      DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/${schema}"
+      COMMAND ${FLATC} --cpp --scoped-enums --gen-mutable -I "${CMAKE_CURRENT_SOURCE_DIR}" -o "${out_dir}" "${CMAKE_CURRENT_SOURCE_DIR}/${schema}"
+      DEPENDS ${all_schemas}
       COMMENT "flatc ${schema}"
       VERBATIM)
     list(APPEND headers "${header}")

@@ -16,7 +16,7 @@ std::vector<Event> just(Event event) { return {std::move(event)}; }
 
 OrderState given(const std::vector<Event>& history) {
   OrderState state;
-  for (const Event& event : history) state = apply(std::move(state), event);
+  for (const Event& event : history) state = order::apply(std::move(state), event);
   return state;
 }
 
@@ -236,7 +236,7 @@ TEST(OrderDeterminism, RandomCommandSequencesReplayIdentically) {
         Decision decision = decide(state, command);
         if (auto* events = std::get_if<std::vector<Event>>(&decision)) {
           for (const Event& e : *events) {
-            state = apply(std::move(state), e);
+            state = order::apply(std::move(state), e);
             log.push_back(e);
           }
         }

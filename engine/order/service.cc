@@ -1,0 +1,250 @@
+// See service.h. Loading: cache, else the latest snapshot, then the stream's events
+// after it. Event ids are derived from the command id, so even a retry that raced
+// past the command-id check is deduplicated by the store.
+#include "orderlog/order/service.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+#include <cstdio>
+#include <cstring>
+
+#include "order/aggregate_cache.h"
+#include "order/aggregate_record.h"
+
+namespace orderlog::order {
+
+namespace {
+constexpr size_t kReadPageEvents = 256;
+constexpr size_t kTenantBytesMax = 64;
+
+// A UUIDv8 derived from the command id and the event's index within the command.
+EventId derive_event_id(const EventId& command_id, uint64_t index) {
+  const XXH128_hash_t hash = XXH3_128bits_withSeed(command_id.bytes.data(), command_id.bytes.size(), index + 1);
+  EventId id;
+  std::memcpy(id.bytes.data(), &hash.high64, 8);
+  std::memcpy(id.bytes.data() + 8, &hash.low64, 8);
+  id.bytes[6] = static_cast<uint8_t>((id.bytes[6] & 0x0F) | 0x80);
+  id.bytes[8] = static_cast<uint8_t>((id.bytes[8] & 0x3F) | 0x80);
+  return id;
+}
+}  // namespace
+
+std::string order_stream_id(std::string_view order_id) { return "order-" + std::string(order_id); }
+
+struct OrderService::Impl {
+  Impl(EventStore& store_in, OrderServiceOptions options_in)
+      : store(store_in),
+        options(std::move(options_in)),
+        upcasters(UpcasterRegistry::standard(options.legacy_currency)),
+        cache(options.cache_orders_max) {}
+
+  EventStore& store;
+  OrderServiceOptions options;
+  UpcasterRegistry upcasters;
+  AggregateCache cache;
+
+  std::atomic<uint64_t> commands{0}, duplicates{0}, refused{0}, conflicts{0}, cache_hits{0}, snapshot_loads{0},
+      snapshots_saved{0}, snapshots_skipped{0};
+
+  void log(LogLevel level, const std::string& line) const {
+    if (options.log) {
+      options.log(level, line);
+    } else {
+      std::fprintf(stderr, "orderlog order: %s\n", line.c_str());
+    }
+  }
+
+  // Folds the stream's events after the record's version into it.
+  Status catch_up(AggregateRecord& record, const std::string& stream) {
+    while (true) {
+      OL_ASSIGN_OR_RETURN(ReadSlice slice, store.read_stream(stream, StreamVersion{record.state.version + 1},
+                                                             ReadDirection::kForward, kReadPageEvents));
+      for (const EventView& stored : slice.events) {
+        Result<Event> folded = fold_stored_event(record, stored, upcasters, options.recent_commands_max);
+        if (!folded.is_ok()) return folded.status().with_context(stream + " version " +
+                                                                 std::to_string(stored.version.value));
+      }
+      if (slice.end || slice.events.empty()) return Status::ok();
+    }
+  }
+
+  std::optional<AggregateRecord> from_snapshot(const std::string& stream) {
+    if (options.snapshots == nullptr) return std::nullopt;
+    std::optional<Snapshot> snapshot = options.snapshots->load_latest(stream);
+    if (!snapshot) return std::nullopt;
+    std::optional<AggregateRecord> record = decode_snapshot(snapshot->schema_version, snapshot->state);
+    if (!record || record->state.version != snapshot->version) {
+      snapshots_skipped.fetch_add(1, std::memory_order_relaxed);
+      log(LogLevel::kWarning, "ignoring an unreadable snapshot of " + stream + " (schema version " +
+                                  std::to_string(snapshot->schema_version) + "); replaying its events");
+      return std::nullopt;
+    }
+    snapshot_loads.fetch_add(1, std::memory_order_relaxed);
+    return record;
+  }
+
+  Result<AggregateRecord> load_record(std::string_view order_id) {
+    const std::string stream = order_stream_id(order_id);
+    std::optional<AggregateRecord> record = cache.get(order_id);
+    if (record) {
+      cache_hits.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      record = from_snapshot(stream);
+      if (!record) record.emplace();
+    }
+    OL_RETURN_IF_ERROR(catch_up(*record, stream));
+    if (record->state.status != OrderStatus::kNone) cache.put(*record);
+    return std::move(*record);
+  }
+
+  // Jittered exponential back-off, so writers racing for one order stop colliding.
+  static void back_off(int attempt) {
+    thread_local std::minstd_rand random(std::random_device{}());
+    const uint32_t ceiling_us = 50u << std::min(attempt, 6);
+    std::this_thread::sleep_for(std::chrono::microseconds(random() % ceiling_us));
+  }
+
+  void maybe_snapshot(uint64_t version_before, const AggregateRecord& after) {
+    const uint64_t every = options.snapshot_every_events;
+    if (options.snapshots == nullptr || every == 0) return;
+    if (after.state.version / every == version_before / every) return;
+    options.snapshots->save_async(Snapshot{order_stream_id(after.state.order_id), after.state.version,
+                                           kOrderSnapshotSchemaVersion, encode_snapshot(after)});
+    snapshots_saved.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  CommandResult duplicate_of(const AggregateRecord& record, const ProcessedCommand& original) {
+    duplicates.fetch_add(1, std::memory_order_relaxed);
+    return CommandResult{record.state, {}, GlobalPosition{original.first_position},
+                         GlobalPosition{original.last_position}, true};
+  }
+
+  Result<AppendResult> append(const AggregateRecord& record, const std::string& stream,
+                              const std::vector<Event>& events, const CommandContext& context) {
+    const std::string command_id = context.command_id.to_string();
+    std::vector<EncodedEvent> encoded;
+    encoded.reserve(events.size());
+    for (const Event& event : events) encoded.push_back(encode_event(event));
+    const Tag tags[] = {{kCommandIdTag, command_id}, {kTenantTag, context.tenant}};
+    std::vector<NewEvent> batch(events.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      batch[i].id = derive_event_id(context.command_id, i);
+      batch[i].type = encoded[i].type;
+      batch[i].schema_version = encoded[i].schema_version;
+      batch[i].payload = encoded[i].payload;
+      batch[i].correlation_id = context.correlation_id.is_nil() ? context.command_id : context.correlation_id;
+      batch[i].causation_id = context.causation_id.is_nil() ? context.command_id : context.causation_id;
+      batch[i].tags = std::span(tags, context.tenant.empty() ? 1 : 2);
+    }
+    return store.append(stream, ExpectedVersion::exact(StreamVersion{record.state.version}), batch);
+  }
+
+  Result<CommandOutcome> execute(const Command& command, const CommandContext& context) {
+    if (context.command_id.is_nil()) return Status::invalid_argument("a command needs a command id");
+    if (context.tenant.size() > kTenantBytesMax) {
+      return Status::invalid_argument("tenant must be at most " + std::to_string(kTenantBytesMax) + " bytes");
+    }
+    commands.fetch_add(1, std::memory_order_relaxed);
+    const std::string& order_id = command_order_id(command);
+    const std::string stream = order_stream_id(order_id);
+    for (int attempt = 0; attempt <= options.conflict_retries_max; ++attempt) {
+      OL_ASSIGN_OR_RETURN(AggregateRecord record, load_record(order_id));
+      if (const ProcessedCommand* original = record.find_command(context.command_id)) {
+        return CommandOutcome(duplicate_of(record, *original));
+      }
+      Decision decision = decide(record.state, command);
+      if (auto* error = std::get_if<DomainError>(&decision)) {
+        refused.fetch_add(1, std::memory_order_relaxed);
+        return CommandOutcome(std::move(*error));
+      }
+      auto& events = std::get<std::vector<Event>>(decision);
+      Result<AppendResult> appended = append(record, stream, events, context);
+      if (!appended.is_ok()) {
+        if (appended.status().code() != StatusCode::kWrongExpectedVersion) return appended.status();
+        conflicts.fetch_add(1, std::memory_order_relaxed);
+        cache.erase(order_id);
+        back_off(attempt);
+        continue;
+      }
+      if (appended->deduplicated) {  // a concurrent retry of this command got there first
+        cache.erase(order_id);
+        OL_ASSIGN_OR_RETURN(AggregateRecord now, load_record(order_id));
+        return CommandOutcome(CommandResult{now.state, {}, appended->first_position, appended->last_position, true});
+      }
+      const uint64_t version_before = record.state.version;
+      for (size_t i = 0; i < events.size(); ++i) record.state = order::apply(std::move(record.state), events[i]);
+      record.last_position = appended->last_position.value;
+      record.recent_commands.push_back({context.command_id, version_before + 1, record.state.version,
+                                        appended->first_position.value, appended->last_position.value});
+      while (record.recent_commands.size() > options.recent_commands_max) record.recent_commands.pop_front();
+      cache.put(record);
+      maybe_snapshot(version_before, record);
+      return CommandOutcome(CommandResult{record.state, std::move(events), appended->first_position,
+                                          appended->last_position, false});
+    }
+    return Status::wrong_expected_version(
+        order_id + ": gave up after " + std::to_string(options.conflict_retries_max) + " conflicting writes",
+        0);
+  }
+
+  // Replays the order's events while `keep(stored)` holds, optionally tracing.
+  template <typename Keep>
+  Result<OrderState> replay(std::string_view order_id, Keep keep, std::vector<HistoryEntry>* trace) {
+    const std::string stream = order_stream_id(order_id);
+    AggregateRecord record;
+    while (true) {
+      OL_ASSIGN_OR_RETURN(ReadSlice slice, store.read_stream(stream, StreamVersion{record.state.version + 1},
+                                                             ReadDirection::kForward, kReadPageEvents));
+      for (const EventView& stored : slice.events) {
+        if (!keep(stored)) return record.state;
+        OL_ASSIGN_OR_RETURN(Event event, fold_stored_event(record, stored, upcasters, 0));
+        if (trace != nullptr) {
+          trace->push_back({stored.position, stored.version, stored.timestamp_ns, std::move(event), record.state});
+        }
+      }
+      if (slice.end || slice.events.empty()) return record.state;
+    }
+  }
+};
+
+OrderService::OrderService(EventStore& store, OrderServiceOptions options)
+    : impl_(std::make_unique<Impl>(store, std::move(options))) {}
+
+OrderService::~OrderService() = default;
+
+Result<CommandOutcome> OrderService::execute(const Command& command, const CommandContext& context) {
+  return impl_->execute(command, context);
+}
+
+Result<OrderState> OrderService::load(std::string_view order_id) {
+  OL_ASSIGN_OR_RETURN(AggregateRecord record, impl_->load_record(order_id));
+  return std::move(record.state);
+}
+
+Result<OrderState> OrderService::state_at_version(std::string_view order_id, uint64_t version) {
+  return impl_->replay(order_id, [&](const EventView& e) { return e.version.value <= version; }, nullptr);
+}
+
+Result<OrderState> OrderService::state_at_time(std::string_view order_id, uint64_t timestamp_ns) {
+  return impl_->replay(order_id, [&](const EventView& e) { return e.timestamp_ns <= timestamp_ns; }, nullptr);
+}
+
+Result<std::vector<HistoryEntry>> OrderService::history(std::string_view order_id) {
+  std::vector<HistoryEntry> trace;
+  OL_RETURN_IF_ERROR(impl_->replay(order_id, [](const EventView&) { return true; }, &trace).status());
+  return trace;
+}
+
+OrderServiceStats OrderService::stats() const {
+  const auto get = [](const std::atomic<uint64_t>& value) { return value.load(std::memory_order_relaxed); };
+  return {get(impl_->commands),       get(impl_->duplicates),      get(impl_->refused),
+          get(impl_->conflicts),      get(impl_->cache_hits),      get(impl_->snapshot_loads),
+          get(impl_->snapshots_saved), get(impl_->snapshots_skipped)};
+}
+
+}  // namespace orderlog::order
