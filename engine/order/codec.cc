@@ -4,6 +4,9 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <utility>
+#include <variant>
+
 #include "orderlog/fb/order_events_generated.h"
 
 namespace orderlog::order {
@@ -145,6 +148,19 @@ Upcaster item_added_v1_to_v2(std::string legacy_currency) {
 }
 
 }  // namespace
+
+namespace {
+// The names come from event_type_name() over every alternative of Event, so a new
+// event type is recognised without a second list to keep in step.
+template <size_t... kIndex>
+bool is_one_of_events(std::string_view type, std::index_sequence<kIndex...>) {
+  return ((type == event_type_name(Event(std::in_place_index<kIndex>))) || ...);
+}
+}  // namespace
+
+bool is_order_event_type(std::string_view type) {
+  return is_one_of_events(type, std::make_index_sequence<std::variant_size_v<Event>>());
+}
 
 uint16_t current_schema_version(std::string_view type) { return type == "ItemAdded" ? 2 : 1; }
 

@@ -54,6 +54,26 @@ const OrderLine* find_line(const OrderState& state, std::string_view sku) {
 
 std::string order_label(const OrderState& state) { return "order " + state.order_id; }
 
+// Each line is bounded (quantity 10^6 x price 10^12 fits in int64), and so is the sum of
+// lines, so OrderState::total_minor() can never overflow.
+// A running total stays <= 10^15 before each step and a line is <= 10^18, so the
+// sum below never overflows either.
+std::optional<DomainError> check_total(const std::vector<OrderLine>& lines, const OrderLine* extra) {
+  static_assert(kQuantityMax * kUnitPriceMinorMax + kOrderTotalMinorMax < INT64_MAX);
+  int64_t total = 0;
+  const auto add = [&](const OrderLine& line) {
+    total += line.unit_price_minor * static_cast<int64_t>(line.quantity);
+    return total <= kOrderTotalMinorMax;
+  };
+  bool within = std::all_of(lines.begin(), lines.end(), add);
+  if (within && extra != nullptr) within = add(*extra);
+  if (!within) {
+    return error(DomainErrorCode::kTotalTooLarge,
+                 "the order total would exceed " + std::to_string(kOrderTotalMinorMax) + " minor units");
+  }
+  return std::nullopt;
+}
+
 // Refuses a command whose order does not exist or is not in one of `allowed`.
 std::optional<DomainError> require_status(const OrderState& state, std::string_view command,
                                           std::initializer_list<OrderStatus> allowed) {
@@ -78,6 +98,7 @@ Decision decide_create(const OrderState& state, const CreateOrder& command) {
       }
     }
   }
+  if (auto bad = check_total(command.lines, nullptr)) return *bad;
   if (state.status != OrderStatus::kNone) return error(DomainErrorCode::kOrderExists, order_label(state) + " exists");
   return std::vector<Event>{OrderCreated{command.order_id, command.customer_id, command.currency, command.lines}};
 }
@@ -108,6 +129,7 @@ Decision decide_add(const OrderState& state, const AddItem& command) {
   } else if (state.lines.size() >= kItemLinesMax) {
     return error(DomainErrorCode::kTooManyItems, "an order has at most " + std::to_string(kItemLinesMax) + " items");
   }
+  if (auto bad = check_total(state.lines, &command.line)) return *bad;
   return std::vector<Event>{ItemAdded{state.order_id, command.line, state.currency}};
 }
 
@@ -175,6 +197,7 @@ std::string_view domain_error_name(DomainErrorCode code) {
     case DomainErrorCode::kEmptyOrder: return "EmptyOrder";
     case DomainErrorCode::kTooManyItems: return "TooManyItems";
     case DomainErrorCode::kItemNotFound: return "ItemNotFound";
+    case DomainErrorCode::kTotalTooLarge: return "TotalTooLarge";
   }
   return "Unknown";
 }

@@ -47,6 +47,13 @@ TEST(OrderCodec, EveryEventRoundTrips) {
   }
 }
 
+TEST(OrderCodec, KnowsWhichTypesAreOrderEvents) {
+  EXPECT_TRUE(is_order_event_type("OrderCreated"));
+  EXPECT_TRUE(is_order_event_type("OrderDelivered"));
+  EXPECT_FALSE(is_order_event_type("CustomerRenamed"));
+  EXPECT_FALSE(is_order_event_type(""));
+}
+
 TEST(OrderCodec, ItemAddedIsVersionTwo) { EXPECT_EQ(current_schema_version("ItemAdded"), 2); }
 
 TEST(OrderCodec, ItemAddedV1IsUpcastToMinorUnitsSkuAndLegacyCurrency) {

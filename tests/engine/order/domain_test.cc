@@ -135,6 +135,15 @@ TEST(OrderItems, ItemsChangeOnlyWhilePending) {
   }
 }
 
+TEST(OrderItems, TotalIsBoundedSoItNeverOverflows) {
+  std::vector<OrderLine> lines;
+  for (int i = 0; i < 3; ++i) lines.push_back({"gold-" + std::to_string(i), kQuantityMax, kUnitPriceMinorMax / 10});
+  EXPECT_EQ(then_error(given({}), CreateOrder{"o", "c", "EUR", lines}), DomainErrorCode::kTotalTooLarge);
+  const OrderState big = given({OrderCreated{"o-1", "c-1", "EUR", {{"gold", 900, kUnitPriceMinorMax}}}});
+  EXPECT_EQ(then_error(big, AddItem{"o-1", {"silver", 200, kUnitPriceMinorMax}, ""}), DomainErrorCode::kTotalTooLarge);
+  EXPECT_EQ(then_events(big, AddItem{"o-1", {"silver", 100, kUnitPriceMinorMax}, ""}).size(), 1u);
+}
+
 TEST(OrderItems, TooManyLinesIsRefused) {
   std::vector<OrderLine> lines;
   for (size_t i = 0; i < kItemLinesMax; ++i) lines.push_back({"sku-" + std::to_string(i), 1, 1});

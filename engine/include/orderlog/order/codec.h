@@ -25,6 +25,9 @@ struct EncodedEvent {
   std::vector<std::byte> payload;
 };
 
+// Whether `type` names one of the seven order events.
+bool is_order_event_type(std::string_view type);
+
 // The current schema version of each event type.
 uint16_t current_schema_version(std::string_view type);
 

@@ -21,6 +21,7 @@ inline constexpr size_t kTextBytesMax = 256;     // cancel reason, carrier, trac
 inline constexpr size_t kItemLinesMax = 100;     // distinct SKUs in one order
 inline constexpr uint32_t kQuantityMax = 1'000'000;
 inline constexpr int64_t kUnitPriceMinorMax = 1'000'000'000'000;  // 10^12 minor units
+inline constexpr int64_t kOrderTotalMinorMax = 1'000'000'000'000'000;  // 10^15: totals never overflow
 
 enum class OrderStatus : uint8_t { kNone, kPending, kConfirmed, kShipped, kDelivered, kCancelled };
 std::string_view status_name(OrderStatus status);
@@ -147,6 +148,7 @@ enum class DomainErrorCode : uint8_t {
   kEmptyOrder,         // confirm an order without items
   kTooManyItems,       // more than kItemLinesMax SKUs
   kItemNotFound,       // remove a SKU the order does not have
+  kTotalTooLarge,      // the order's total would exceed kOrderTotalMinorMax
 };
 std::string_view domain_error_name(DomainErrorCode code);
 

@@ -1,0 +1,329 @@
+// See runner.h. Ordering rules that keep state and checkpoint in step:
+// - the model and the checkpoint change together under the exclusive state lock, so a
+//   save (shared lock) always sees a checkpoint that matches the state it encodes;
+// - waiters are woken after the change, through progress_mutex_, so none misses it;
+// - the thread is stopped before rebuild() or close() touch the model, so the
+//   runner's reads and a reset never interleave.
+#include "projections/runner.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include "orderlog/check.h"
+#include "projections/order_facts.h"
+
+namespace orderlog::projections {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string_view level_name(LogLevel level) {
+  switch (level) {
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarning: return "warning";
+    case LogLevel::kError: return "error";
+  }
+  return "?";
+}
+
+void log_to_stderr(LogLevel level, std::string_view line) {
+  std::fprintf(stderr, "orderlog %.*s: %.*s\n", static_cast<int>(level_name(level).size()),
+               level_name(level).data(), static_cast<int>(line.size()), line.data());
+}
+
+}  // namespace
+
+Result<ProjectionOptions> checked_options(const ProjectionOptions& options) {
+  if (options.store == nullptr) return Status::invalid_argument("projection options: no store");
+  if (options.data_dir.empty()) return Status::invalid_argument("projection options: no data directory");
+  if (options.batch_events_max == 0 || options.batch_events_max > 65'536) {
+    return Status::invalid_argument("projection options: batch_events_max must be 1..65536");
+  }
+  if (options.save_every_events == 0) return Status::invalid_argument("projection options: save_every_events is 0");
+  if (options.idle_wait <= milliseconds(0) || options.save_interval <= milliseconds(0)) {
+    return Status::invalid_argument("projection options: idle_wait and save_interval must be positive");
+  }
+  ProjectionOptions checked = options;
+  if (checked.env == nullptr) checked.env = default_env();
+  if (!checked.log) checked.log = log_to_stderr;
+  return checked;
+}
+
+ProjectionRunner::ProjectionRunner(std::string name, ReadModel* model, const ProjectionOptions& options)
+    : name_(std::move(name)),
+      model_(model),
+      options_(options),
+      dir_(options.data_dir + "/projections"),
+      upcasters_(order::UpcasterRegistry::standard(options.legacy_currency)) {
+  OL_CHECK(model_ != nullptr && options_.store != nullptr && options_.env != nullptr);
+}
+
+ProjectionRunner::~ProjectionRunner() { (void)close(); }
+
+Status ProjectionRunner::load() {
+  Env* env = options_.env;
+  OL_RETURN_IF_ERROR(env->create_dir(dir_));
+  const std::string temp = dir_ + "/" + name_ + kTempSuffix;
+  // A save cut short by a crash; the file it was meant to replace is still intact.
+  if (env->file_exists(temp)) (void)env->remove_file(temp);
+  Result<LoadedFile> file = read_projection_file(env, dir_ + "/" + name_ + kFileSuffix);
+  Status usable = file.status();
+  if (usable.is_ok()) usable = check_loaded(*file);
+  if (usable.is_ok()) usable = decode_loaded(*file);
+  if (usable.is_ok()) return Status::ok();
+  if (usable.code() == StatusCode::kNotFound) {
+    log(LogLevel::kInfo, "no saved state; building from the start of the log");
+  } else {
+    log(LogLevel::kWarning, usable.to_string() + "; rebuilding from the start of the log");
+  }
+  std::unique_lock lock(state_mutex_);
+  model_->clear();
+  checkpoint_event_id_ = EventId{};
+  checkpoint_.store(0);
+  saved_checkpoint_.store(0);
+  rebuilt_at_open_.store(true);
+  return Status::ok();
+}
+
+Status ProjectionRunner::check_loaded(const LoadedFile& file) const {
+  const FileHeader& header = file.header;
+  if (header.model_id != static_cast<uint8_t>(model_->model_id())) {
+    return Status::corruption("file is of read model " + std::to_string(header.model_id));
+  }
+  if (header.model_version != model_->model_version()) {
+    return Status::corruption("unknown state version " + std::to_string(header.model_version));
+  }
+  if (header.checkpoint.value == 0) return Status::ok();
+  const GlobalPosition head = options_.store->committed_position();
+  if (header.checkpoint > head) {
+    return Status::corruption("checkpoint " + std::to_string(header.checkpoint.value) + " is past the log's end " +
+                              std::to_string(head.value));
+  }
+  OL_ASSIGN_OR_RETURN(ReadSlice slice, options_.store->read_all(header.checkpoint, 1));
+  if (slice.events.empty() || slice.events[0].id != header.checkpoint_event_id) {
+    return Status::corruption("the event at checkpoint " + std::to_string(header.checkpoint.value) +
+                              " is not the one the state was built from (a file of another log?)");
+  }
+  return Status::ok();
+}
+
+Status ProjectionRunner::decode_loaded(const LoadedFile& file) {
+  std::unique_lock lock(state_mutex_);
+  BodyDecoder in(file.body);
+  Status decoded = model_->decode(in);
+  if (decoded.is_ok() && !(in.ok() && in.at_end())) decoded = Status::corruption("state does not decode");
+  if (!decoded.is_ok()) return decoded;
+  checkpoint_event_id_ = file.header.checkpoint_event_id;
+  checkpoint_.store(file.header.checkpoint.value);
+  saved_checkpoint_.store(file.header.checkpoint.value);
+  return Status::ok();
+}
+
+void ProjectionRunner::start() {
+  std::lock_guard control(control_mutex_);
+  OL_CHECK(!thread_.joinable());
+  stopping_.store(false);
+  thread_ = std::thread([this] { run(); });
+}
+
+void ProjectionRunner::run() {
+  last_save_attempt_ = std::chrono::steady_clock::now();
+  while (!stopping_.load() && step()) {
+  }
+}
+
+bool ProjectionRunner::step() {
+  const GlobalPosition from{checkpoint_.load() + 1};
+  Result<ReadSlice> slice = options_.store->read_all(from, options_.batch_events_max);
+  if (!slice.is_ok()) {
+    fail(slice.status().with_context("reading the log at position " + std::to_string(from.value)));
+    return false;
+  }
+  Status applied = apply_batch(slice->events);
+  if (!applied.is_ok()) {
+    fail(applied);
+    return false;
+  }
+  save_if_due();
+  if (slice->end) (void)options_.store->wait_for_position(GlobalPosition{checkpoint_.load() + 1}, options_.idle_wait);
+  return true;
+}
+
+Status ProjectionRunner::apply_batch(std::span<const EventView> events) {
+  std::vector<Decoded> decoded;
+  const EventView* last = nullptr;
+  uint64_t ignored = 0;
+  // An event that does not decode ends the batch there: what precedes it is applied,
+  // so the checkpoint stops right before the event that needs attention.
+  const Status status = decode_batch(events, decoded, last, ignored);
+  if (last == nullptr) return status;
+  {
+    std::unique_lock lock(state_mutex_);
+    for (const Decoded& item : decoded) model_->apply(*item.stored, item.event);
+    checkpoint_event_id_ = last->id;
+    checkpoint_.store(last->position.value);
+  }
+  order_events_applied_.fetch_add(decoded.size());
+  other_events_ignored_.fetch_add(ignored);
+  { std::lock_guard lock(progress_mutex_); }  // a waiter is either waiting or sees the new checkpoint
+  progress_changed_.notify_all();
+  return status;
+}
+
+Status ProjectionRunner::decode_batch(std::span<const EventView> events, std::vector<Decoded>& decoded,
+                                      const EventView*& last, uint64_t& ignored) const {
+  uint64_t next = checkpoint_.load() + 1;
+  for (const EventView& stored : events) {
+    if (stored.position.value < next) continue;  // folded in already: a repeated delivery
+    OL_CHECK_MSG(stored.position.value == next, "the log is gapless, so a batch must follow the checkpoint");
+    if (!order::is_order_event_type(stored.type)) {
+      ++ignored;
+    } else {
+      Result<order::Event> event = order::decode_event(upcasters_, stored);
+      if (!event.is_ok()) {
+        return event.status().with_context(std::string(stored.type) + " at position " +
+                                           std::to_string(stored.position.value));
+      }
+      decoded.push_back({&stored, std::move(event).value()});
+    }
+    ++next;
+    last = &stored;
+  }
+  return Status::ok();
+}
+
+void ProjectionRunner::save_if_due() {
+  const uint64_t checkpoint = checkpoint_.load();
+  const uint64_t saved = saved_checkpoint_.load();
+  if (checkpoint <= saved) return;
+  const auto now = std::chrono::steady_clock::now();
+  // After a failure only the interval counts, so a full disk is not retried per batch.
+  const bool count_due = checkpoint - saved >= options_.save_every_events && !last_save_failed_;
+  if (!count_due && now - last_save_attempt_ < options_.save_interval) return;
+  last_save_attempt_ = now;
+  // A failure is logged and counted in save(); the file on disk keeps the previous
+  // consistent state meanwhile.
+  last_save_failed_ = !save().is_ok();
+}
+
+Status ProjectionRunner::save() {
+  std::lock_guard save_lock(save_mutex_);
+  std::shared_lock state_lock(state_mutex_);
+  FileHeader header;
+  header.model_id = static_cast<uint8_t>(model_->model_id());
+  header.model_version = model_->model_version();
+  header.checkpoint = GlobalPosition{checkpoint_.load()};
+  header.checkpoint_event_id = checkpoint_event_id_;
+  Status status = write_projection_file(options_.env, dir_, name_, header,
+                                        [this](BodyEncoder& out) { model_->encode(out); });
+  state_lock.unlock();
+  if (!status.is_ok()) {
+    saves_failed_.fetch_add(1);
+    log(LogLevel::kWarning, "save at position " + std::to_string(header.checkpoint.value) + " failed: " +
+                                status.to_string());
+    return status;
+  }
+  saved_checkpoint_.store(header.checkpoint.value);
+  saves_.fetch_add(1);
+  return Status::ok();
+}
+
+void ProjectionRunner::fail(const Status& status) {
+  log(LogLevel::kError, "stopped at position " + std::to_string(checkpoint_.load()) + ": " + status.to_string());
+  {
+    std::lock_guard lock(progress_mutex_);
+    failure_ = status;
+  }
+  progress_changed_.notify_all();
+}
+
+Status ProjectionRunner::rebuild() {
+  std::lock_guard control(control_mutex_);
+  {
+    std::lock_guard lock(progress_mutex_);
+    if (closed_) return Status::closed("projection " + name_ + " is closed");
+  }
+  stop_thread();
+  {
+    std::unique_lock lock(state_mutex_);
+    model_->clear();
+    checkpoint_event_id_ = EventId{};
+    checkpoint_.store(0);
+  }
+  {
+    std::lock_guard lock(progress_mutex_);
+    failure_ = Status::ok();
+  }
+  order_events_applied_.store(0);
+  other_events_ignored_.store(0);
+  log(LogLevel::kInfo, "rebuilding from the start of the log");
+  // Checkpoint 0 goes to disk first, so a crash during the replay resumes the rebuild
+  // instead of returning to the state it replaces.
+  Status saved = save();
+  stopping_.store(false);
+  thread_ = std::thread([this] { run(); });
+  return saved;
+}
+
+Status ProjectionRunner::close() {
+  std::lock_guard control(control_mutex_);
+  {
+    std::lock_guard lock(progress_mutex_);
+    if (closed_) return Status::ok();
+  }
+  stop_thread();
+  Status status = Status::ok();
+  if (checkpoint_.load() != saved_checkpoint_.load()) status = save();
+  {
+    std::lock_guard lock(progress_mutex_);
+    closed_ = true;
+  }
+  progress_changed_.notify_all();
+  return status;
+}
+
+void ProjectionRunner::stop_thread() {
+  if (!thread_.joinable()) return;
+  stopping_.store(true);
+  thread_.join();
+}
+
+ProjectionProgress ProjectionRunner::progress() const {
+  ProjectionProgress progress;
+  progress.checkpoint = GlobalPosition{checkpoint_.load()};
+  progress.head = std::max(options_.store->committed_position(), progress.checkpoint);
+  progress.lag = progress.head.value - progress.checkpoint.value;
+  progress.saved_checkpoint = GlobalPosition{saved_checkpoint_.load()};
+  progress.order_events_applied = order_events_applied_.load();
+  progress.other_events_ignored = other_events_ignored_.load();
+  progress.saves = saves_.load();
+  progress.saves_failed = saves_failed_.load();
+  progress.rebuilt_at_open = rebuilt_at_open_.load();
+  std::lock_guard lock(progress_mutex_);
+  progress.failure = failure_;
+  return progress;
+}
+
+Status ProjectionRunner::wait_for(GlobalPosition position, std::chrono::milliseconds timeout) const {
+  const milliseconds bounded = std::clamp(timeout, milliseconds(0), options_.query_wait_max);
+  std::unique_lock lock(progress_mutex_);
+  progress_changed_.wait_for(lock, bounded, [&] {
+    return checkpoint_.load() >= position.value || !failure_.is_ok() || closed_;
+  });
+  const uint64_t checkpoint = checkpoint_.load();
+  if (checkpoint >= position.value) return Status::ok();
+  const std::string where = "projection " + name_ + " is at position " + std::to_string(checkpoint);
+  if (!failure_.is_ok()) return failure_.with_context(where + " and stopped");
+  if (closed_) return Status::closed(where + " and closed");
+  return Status::timed_out(where + " (log head " + std::to_string(options_.store->committed_position().value) +
+                           "), not at " + std::to_string(position.value) + ", after waiting " +
+                           std::to_string(bounded.count()) + " ms");
+}
+
+void ProjectionRunner::log(LogLevel level, const std::string& line) const {
+  options_.log(level, "projection " + name_ + ": " + line);
+}
+
+}  // namespace orderlog::projections

@@ -1,0 +1,327 @@
+// What every projection gets from its runner: exactly-once folding (events at or below
+// the checkpoint and repeated deliveries change nothing), lag reporting, read-your-
+// writes waits with a bounded timeout, rebuilds equal to the incremental state,
+// saving every N positions, and a clean stop. White-box where the runner must be
+// driven by hand (no thread), through the public API otherwise.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fault_env.h"
+#include "projection_test_util.h"
+#include "projections/revenue.h"
+#include "projections/runner.h"
+
+namespace orderlog::testing {
+namespace {
+
+using projections::Period;
+using projections::ProjectionRunner;
+using projections::RevenueModel;
+using projections::RevenueProjection;
+using projections::RevenueTotals;
+
+constexpr uint64_t kDay = 1'709'164'800'000'000'000;  // 2024-02-29T00:00:00Z
+
+class ProjectionRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_.set_clock_ns(kDay + 1);
+    store_ = open_test_store(env_);
+    ASSERT_NE(store_, nullptr);
+    script_ = std::make_unique<OrderScript>(*store_);
+  }
+  // Ten EUR orders of 100 each: all confirmed, every third cancelled, every fourth delivered.
+  void write_orders(int first = 0, int count = 10) {
+    for (int i = first; i < first + count; ++i) {
+      const std::string id = "o" + std::to_string(i);
+      script_->create(id, "c" + std::to_string(i % 3), "EUR", {{"sku", 1, 100}});
+      script_->confirm(id);
+      if (i % 3 == 0) script_->cancel(id, "test");
+      if (i % 4 == 1) {
+        script_->ship(id, "DHL", id);
+        script_->deliver(id);
+      }
+    }
+  }
+  // A runner over a bare revenue model, not started: the test feeds it batches.
+  std::unique_ptr<ProjectionRunner> manual_runner(RevenueModel& model) {
+    Result<projections::ProjectionOptions> options = projections::checked_options(fast_options(*store_, env_));
+    EXPECT_OK(options);
+    auto runner = std::make_unique<ProjectionRunner>("revenue", &model, *options);
+    EXPECT_OK(runner->load());
+    return runner;
+  }
+  std::vector<EventView> log_range(uint64_t from, size_t count) {
+    Result<ReadSlice> slice = store_->read_all(GlobalPosition{from}, count);
+    EXPECT_OK(slice);
+    return slice.is_ok() ? slice->events : std::vector<EventView>{};
+  }
+  static RevenueTotals day_totals(const RevenueModel& model) {
+    const projections::RevenuePage page = model.revenue(Period::kDay, "EUR", TimeRange{kDay, kDay + 1}, 10);
+    return page.buckets.empty() ? RevenueTotals{} : page.buckets[0].totals;
+  }
+
+  MemEnv env_;
+  std::unique_ptr<EventStore> store_;
+  std::unique_ptr<OrderScript> script_;
+};
+
+TEST_F(ProjectionRunnerTest, RepeatedDeliveriesChangeNothing) {
+  // Given a log of orders, folded once in one batch by a reference model
+  write_orders();
+  const uint64_t head = store_->committed_position().value;
+  RevenueModel reference;
+  std::unique_ptr<ProjectionRunner> once = manual_runner(reference);
+  ASSERT_OK(once->apply_batch(log_range(1, head)));
+
+  // When another model gets overlapping batches, a batch twice, an event twice in a
+  // batch, and finally the whole log again
+  RevenueModel model;
+  std::unique_ptr<ProjectionRunner> runner = manual_runner(model);
+  ASSERT_OK(runner->apply_batch(log_range(1, 10)));
+  ASSERT_OK(runner->apply_batch(log_range(5, 10)));
+  ASSERT_OK(runner->apply_batch(log_range(5, 10)));
+  std::vector<EventView> doubled = log_range(15, 3);
+  const EventView repeated = doubled[0];
+  doubled.insert(doubled.begin() + 1, repeated);
+  ASSERT_OK(runner->apply_batch(doubled));
+  ASSERT_OK(runner->apply_batch(log_range(1, head)));
+
+  // Then both hold the same totals, each event counted once
+  EXPECT_EQ(runner->progress().checkpoint.value, head);
+  EXPECT_EQ(day_totals(model), day_totals(reference));
+  EXPECT_EQ(day_totals(model).confirmed_minor, 1000);
+  EXPECT_EQ(day_totals(model).orders_cancelled, 4u);
+}
+
+TEST_F(ProjectionRunnerTest, ReportsLagAsHeadMinusCheckpoint) {
+  // Given a log of 30 events and a runner that has applied none of it
+  write_orders();
+  const uint64_t head = store_->committed_position().value;
+  RevenueModel model;
+  std::unique_ptr<ProjectionRunner> runner = manual_runner(model);
+  EXPECT_EQ(runner->progress().lag, head);
+
+  // When it applies the first 12 events
+  ASSERT_OK(runner->apply_batch(log_range(1, 12)));
+
+  // Then the lag is what is left, and nothing once it has everything
+  projections::ProjectionProgress progress = runner->progress();
+  EXPECT_EQ(progress.checkpoint, GlobalPosition{12});
+  EXPECT_EQ(progress.head.value, head);
+  EXPECT_EQ(progress.lag, head - 12);
+  ASSERT_OK(runner->apply_batch(log_range(13, head)));
+  EXPECT_EQ(runner->progress().lag, 0u);
+}
+
+TEST_F(ProjectionRunnerTest, ReopenedProjectionDoesNotCountSavedEventsAgain) {
+  // Given a projection that folded the log and was closed (saving its state)
+  write_orders();
+  {
+    auto revenue = open_projection<RevenueProjection>(fast_options(*store_, env_));
+    ASSERT_OK(catch_up(*revenue, *store_));
+    ASSERT_OK(revenue->close());
+  }
+
+  // When it is reopened and more orders are written
+  auto revenue = open_projection<RevenueProjection>(fast_options(*store_, env_));
+  EXPECT_FALSE(revenue->progress().rebuilt_at_open);
+  EXPECT_EQ(revenue->progress().order_events_applied, 0u);
+  write_orders(10, 5);
+  ASSERT_OK(catch_up(*revenue, *store_));
+
+  // Then the old events are not applied again: the totals are those of 15 orders
+  projections::RevenueQuery query;
+  query.currency = "EUR";
+  query.range = TimeRange{kDay, kDay + 1};
+  Result<projections::RevenuePage> page = revenue->revenue(query);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->buckets.size(), 1u);
+  EXPECT_EQ(page->buckets[0].totals.orders_created, 15u);
+  EXPECT_EQ(page->buckets[0].totals.confirmed_minor, 1500);
+  ASSERT_OK(revenue->close());
+}
+
+TEST_F(ProjectionRunnerTest, QueryWithMinPositionWaitsForThatWrite) {
+  // Given an open projection, and a write that lands only after the query starts
+  auto summaries = open_projection<projections::OrderSummaryProjection>(fast_options(*store_, env_));
+  const GlobalPosition next{store_->committed_position().value + 1};
+  std::thread writer([&] {
+    std::this_thread::sleep_for(50ms);
+    script_->create("late", "alice");
+  });
+
+  // When the order is read at the write's position
+  Result<projections::OrderSummary> summary = summaries->find("late", at(next));
+  writer.join();
+
+  // Then the query waited and sees it
+  ASSERT_OK(summary);
+  EXPECT_EQ(summary->customer_id, "alice");
+  ASSERT_OK(summaries->close());
+}
+
+TEST_F(ProjectionRunnerTest, QueryWithUnreachedMinPositionTimesOut) {
+  // Given a caught-up projection
+  write_orders(0, 2);
+  auto summaries = open_projection<projections::OrderSummaryProjection>(fast_options(*store_, env_));
+  ASSERT_OK(catch_up(*summaries, *store_));
+
+  // When a query asks for a position nobody has written, for 60 ms
+  const auto started = std::chrono::steady_clock::now();
+  Result<projections::OrderSummary> summary = summaries->find(
+      "o0", projections::ReadConsistency{GlobalPosition{store_->committed_position().value + 5}, 60ms});
+  const auto waited = std::chrono::steady_clock::now() - started;
+
+  // Then it fails with kTimedOut after about that long, naming where it got to
+  ASSERT_FALSE(summary.is_ok());
+  EXPECT_EQ(summary.status().code(), StatusCode::kTimedOut);
+  EXPECT_NE(summary.status().message().find("summary"), std::string::npos) << summary.status().to_string();
+  EXPECT_GE(waited, 60ms);
+  EXPECT_LT(waited, 5s);
+  ASSERT_OK(summaries->close());
+}
+
+TEST_F(ProjectionRunnerTest, QueryWaitIsCappedByQueryWaitMax) {
+  // Given a projection whose queries may wait 30 ms at most
+  projections::ProjectionOptions options = fast_options(*store_, env_);
+  options.query_wait_max = 30ms;
+  auto summaries = open_projection<projections::OrderSummaryProjection>(options);
+
+  // When a query asks to wait an hour for a position that never comes
+  const auto started = std::chrono::steady_clock::now();
+  Status waited = summaries->wait_for(GlobalPosition{1'000}, std::chrono::hours(1));
+
+  // Then it gives up at the cap
+  EXPECT_EQ(waited.code(), StatusCode::kTimedOut);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  ASSERT_OK(summaries->close());
+}
+
+TEST_F(ProjectionRunnerTest, SavesEveryNPositionsWhileRunning) {
+  // Given a projection that saves every 8 log positions
+  projections::ProjectionOptions options = fast_options(*store_, env_);
+  options.save_every_events = 8;
+  options.batch_events_max = 4;
+  auto revenue = open_projection<RevenueProjection>(options);
+
+  // When 30 positions are written and applied
+  write_orders();
+  ASSERT_OK(catch_up(*revenue, *store_));
+
+  // Then it saved along the way, and its file is at most 7 positions behind
+  const projections::ProjectionProgress progress = revenue->progress();
+  EXPECT_GE(progress.saves, 3u);
+  EXPECT_GE(progress.saved_checkpoint.value + 8, progress.checkpoint.value);
+  EXPECT_TRUE(env_.file_exists(std::string(kDataDir) + "/projections/revenue.proj"));
+  ASSERT_OK(revenue->close());
+  EXPECT_EQ(revenue->progress().saved_checkpoint, store_->committed_position());
+}
+
+TEST_F(ProjectionRunnerTest, SavesAfterTheIntervalWhenIdle) {
+  // Given a projection that saves every 20 ms, whatever the count
+  projections::ProjectionOptions options = fast_options(*store_, env_);
+  options.save_interval = 20ms;
+  auto revenue = open_projection<RevenueProjection>(options);
+
+  // When a few events are applied and the log then stays idle
+  write_orders(0, 1);
+  ASSERT_OK(catch_up(*revenue, *store_));
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (revenue->progress().saved_checkpoint != store_->committed_position() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+
+  // Then the state reaches the file without a close
+  EXPECT_EQ(revenue->progress().saved_checkpoint, store_->committed_position());
+  ASSERT_OK(revenue->close());
+}
+
+TEST_F(ProjectionRunnerTest, AFailedSaveIsReportedAndKeepsThePreviousFile) {
+  // Given a projection saved once, on a disk whose next projection fsync fails
+  FaultEnv faulty(&env_);
+  LogCapture log;
+  auto revenue = open_projection<RevenueProjection>(fast_options(*store_, faulty, &log));
+  write_orders(0, 1);
+  ASSERT_OK(catch_up(*revenue, *store_));
+  ASSERT_OK(revenue->save());
+  const std::string path = std::string(kDataDir) + "/projections/revenue.proj";
+  Result<std::string> saved = env_.contents(path);
+  ASSERT_OK(saved);
+  faulty.add_rule(FaultRule{FaultOp::kSync, "/projections/"});
+
+  // When more is applied and saved
+  write_orders(1, 1);
+  ASSERT_OK(catch_up(*revenue, *store_));
+  Status failed = revenue->save();
+
+  // Then the save reports the I/O error, is counted and logged, and the old file stays
+  EXPECT_EQ(failed.code(), StatusCode::kIoError) << failed.to_string();
+  EXPECT_EQ(revenue->progress().saves_failed, 1u);
+  EXPECT_GE(log.count(LogLevel::kWarning), 1u);
+  EXPECT_EQ(env_.contents(path).value(), *saved);
+  // And the next save succeeds
+  ASSERT_OK(revenue->save());
+  EXPECT_EQ(revenue->progress().saved_checkpoint, store_->committed_position());
+  ASSERT_OK(revenue->close());
+}
+
+TEST_F(ProjectionRunnerTest, AnOrderEventThatDoesNotDecodeStopsTheRunnerAndIsReported) {
+  // Given a projection, and an "OrderCreated" event whose payload is not one
+  LogCapture log;
+  auto summaries = open_projection<projections::OrderSummaryProjection>(fast_options(*store_, env_, &log));
+  script_->create("o1", "alice");
+  const GlobalPosition before = store_->committed_position();
+  const EventBatch bad = make_event("OrderCreated", "this is not a FlatBuffer");
+  ASSERT_OK(store_->append("order-bad", ExpectedVersion::any(), bad.events()));
+  script_->create("o2", "bob");
+
+  // When a query waits for the end of the log
+  Status waited = summaries->wait_for(store_->committed_position(), 10s);
+
+  // Then it fails at once with the cause, the runner stopped before the bad event,
+  // the error was logged, and what came before is still served
+  EXPECT_EQ(waited.code(), StatusCode::kCorruption) << waited.to_string();
+  const projections::ProjectionProgress progress = summaries->progress();
+  EXPECT_EQ(progress.failure.code(), StatusCode::kCorruption);
+  EXPECT_EQ(progress.checkpoint, before);
+  EXPECT_GE(log.count(LogLevel::kError), 1u);
+  EXPECT_OK(summaries->find("o1", projections::ReadConsistency{}));
+  ASSERT_OK(summaries->close());
+}
+
+TEST_F(ProjectionRunnerTest, CloseStopsPromptlyAndLaterWaitsReportClosed) {
+  // Given a running, idle projection
+  auto revenue = open_projection<RevenueProjection>(fast_options(*store_, env_));
+
+  // When it is closed, twice
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_OK(revenue->close());
+  ASSERT_OK(revenue->close());
+
+  // Then the runner stopped within a few idle waits, and waits now report kClosed
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_EQ(revenue->wait_for(GlobalPosition{1}, 1s).code(), StatusCode::kClosed);
+  EXPECT_EQ(revenue->rebuild().code(), StatusCode::kClosed);
+}
+
+TEST_F(ProjectionRunnerTest, OptionsWithoutAStoreAreRefused) {
+  // Given options naming no store
+  projections::ProjectionOptions options = fast_options(*store_, env_);
+  options.store = nullptr;
+
+  // When a projection is opened with them
+  // Then it is refused
+  EXPECT_EQ(RevenueProjection::open(options).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace orderlog::testing
