@@ -1,6 +1,7 @@
 // Order-domain benchmarks in-process on the real disk: full order lifecycles per second
-// (create, 3 x add item, confirm, ship, deliver: 7 durable commands), and the time to
-// load an order of 10,000 events with and without snapshots.
+// (create, 3 x add item, confirm, ship, deliver: 7 durable commands), the time to
+// load an order of 10,000 events with and without snapshots, and the rate at which
+// projections rebuild from a log of 1M order events.
 //
 // Stores live under $ORDERLOG_BENCH_DIR (default /tmp/orderlog-bench), one directory per
 // benchmark, wiped first. See docs/performance.md.
@@ -15,6 +16,7 @@
 #include "orderlog/check.h"
 #include "orderlog/event_store.h"
 #include "orderlog/order/service.h"
+#include "orderlog/projections.h"
 #include "orderlog/snapshot_store.h"
 
 namespace orderlog::order {
@@ -126,8 +128,83 @@ void BM_LoadLongOrder(benchmark::State& state) {
 }
 
 // Two seconds each: a short run is dominated by opening a fresh store.
+// A log of 1M order events (full lifecycles of 4-item orders), written once.
+constexpr uint64_t kRebuildOrders = 125'000;  // x 8 events = 1M events
+EventStore& rebuild_log() {
+  static std::unique_ptr<EventStore> store = [] {
+    auto s = open_store(bench_dir("order-rebuild"), Durability::kNone);
+    std::vector<EncodedEvent> encoded;
+    std::vector<NewEvent> batch;
+    for (uint64_t o = 0; o < kRebuildOrders; ++o) {
+      const std::string id = "o-" + std::to_string(o);
+      const std::vector<Event> events = {
+          OrderCreated{id, "c-" + std::to_string(o % 1000), "EUR", {}},
+          ItemAdded{id, {"book", 1, 1299}, "EUR"},
+          ItemAdded{id, {"pen", 2, 250}, "EUR"},
+          ItemAdded{id, {"mug", 1, 850}, "EUR"},
+          ItemAdded{id, {"lamp", 1, 4999}, "EUR"},
+          OrderConfirmed{id, 7648, "EUR"},
+          OrderShipped{id, "DHL", "JD" + id},
+          OrderDelivered{id, 7648, "EUR"},
+      };
+      encoded.clear();
+      for (const Event& e : events) encoded.push_back(encode_event(e));
+      batch.assign(encoded.size(), NewEvent{});
+      for (size_t i = 0; i < encoded.size(); ++i) {
+        batch[i].id = EventId::generate();
+        batch[i].type = encoded[i].type;
+        batch[i].schema_version = encoded[i].schema_version;
+        batch[i].payload = encoded[i].payload;
+      }
+      OL_CHECK(s->append(order_stream_id(id), ExpectedVersion::no_stream(), batch).is_ok());
+    }
+    return s;
+  }();
+  return *store;
+}
+
+// Replays the whole log into one read model (range 0) or all four at once (range 1).
+void BM_ProjectionRebuild(benchmark::State& state) {
+  EventStore& store = rebuild_log();
+  const uint64_t head = store.committed_position().value;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const fs::path dir = bench_dir("order-rebuild-projections");
+    projections::ProjectionOptions options;
+    options.store = &store;
+    options.data_dir = dir.string();
+    options.save_every_events = UINT64_MAX;  // time the replay, not periodic saves
+    options.save_interval = std::chrono::hours(1);
+    options.log = [](LogLevel, std::string_view) {};
+    fs::create_directories(dir);
+    state.ResumeTiming();
+    if (state.range(0) == 0) {
+      auto summaries = projections::OrderSummaryProjection::open(options);
+      OL_CHECK(summaries.is_ok());
+      OL_CHECK((*summaries)->wait_for(GlobalPosition{head}, std::chrono::minutes(5)).is_ok());
+      state.PauseTiming();
+      (void)(*summaries)->close();
+    } else {
+      auto views = projections::ProjectionSet::open(options);
+      OL_CHECK(views.is_ok());
+      for (projections::Projection* p : {static_cast<projections::Projection*>(views->summaries.get()),
+                                         static_cast<projections::Projection*>(views->customer_orders.get()),
+                                         static_cast<projections::Projection*>(views->orders_by_status.get()),
+                                         static_cast<projections::Projection*>(views->revenue.get())}) {
+        OL_CHECK(p->wait_for(GlobalPosition{head}, std::chrono::minutes(5)).is_ok());
+      }
+      state.PauseTiming();
+      (void)views->close();
+    }
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * head));  // events replayed
+  state.counters["log_events"] = static_cast<double>(head);
+}
+
 BENCHMARK(BM_OrderLifecycle)->Threads(1)->Threads(8)->Threads(32)->MinTime(2.0)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LoadLongOrder)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ProjectionRebuild)->Arg(0)->Arg(1)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace orderlog::order
