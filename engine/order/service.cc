@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/log.h"
 #include "order/aggregate_cache.h"
 #include "order/aggregate_record.h"
 
@@ -51,13 +52,7 @@ struct OrderService::Impl {
   std::atomic<uint64_t> commands{0}, duplicates{0}, refused{0}, conflicts{0}, cache_hits{0}, snapshot_loads{0},
       snapshots_saved{0}, snapshots_skipped{0};
 
-  void log(LogLevel level, const std::string& line) const {
-    if (options.log) {
-      options.log(level, line);
-    } else {
-      std::fprintf(stderr, "orderlog order: %s\n", line.c_str());
-    }
-  }
+  void log(LogLevel level, const std::string& line) const { write_log(options.log, level, line); }
 
   // Folds the stream's events after the record's version into it.
   Status catch_up(AggregateRecord& record, const std::string& stream) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "orderlog/check.h"
+#include "common/log.h"
 #include "projections/order_facts.h"
 
 namespace orderlog::projections {
@@ -19,19 +20,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string_view level_name(LogLevel level) {
-  switch (level) {
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
-  }
-  return "?";
-}
 
-void log_to_stderr(LogLevel level, std::string_view line) {
-  std::fprintf(stderr, "orderlog %.*s: %.*s\n", static_cast<int>(level_name(level).size()),
-               level_name(level).data(), static_cast<int>(line.size()), line.data());
-}
+void log_to_stderr(LogLevel level, std::string_view line) { write_log(nullptr, level, line); }
 
 }  // namespace
 

@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "orderlog/check.h"
+#include "common/log.h"
 #include "snapshot/snapshot_format.h"
 #include "snapshot/snapshot_log.h"
 
@@ -29,14 +30,6 @@ namespace orderlog {
 namespace snapshot {
 namespace {
 
-const char* level_name(LogLevel level) {
-  switch (level) {
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
-  }
-  return "?";
-}
 
 Status validate_options(const SnapshotStoreOptions& options) {
   if (options.dir.empty()) return Status::invalid_argument("snapshot dir must be set");
@@ -111,13 +104,7 @@ class SnapshotStoreImpl final : public SnapshotStore {
   uint64_t skipped_ = 0;  // set at open, constant after
 };
 
-void SnapshotStoreImpl::log(LogLevel level, const std::string& line) const {
-  if (options_.log) {
-    options_.log(level, line);
-  } else {
-    std::fprintf(stderr, "orderlog %s: %s\n", level_name(level), line.c_str());
-  }
-}
+void SnapshotStoreImpl::log(LogLevel level, const std::string& line) const { write_log(options_.log, level, line); }
 
 Result<std::unique_ptr<SnapshotStore>> SnapshotStoreImpl::open(const SnapshotStoreOptions& options) {
   OL_RETURN_IF_ERROR(validate_options(options));

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <future>
 
+#include "common/log.h"
 #include "orderlog/check.h"
 #include "storage/record_format.h"
 #include "storage/unit_encoder.h"
@@ -22,14 +23,6 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StoreOptions& options
 namespace store {
 
 namespace {
-const char* level_name(LogLevel level) {
-  switch (level) {
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
-  }
-  return "?";
-}
 
 Status validate_options(const StoreOptions& options) {
   if (options.data_dir.empty()) return Status::invalid_argument("data_dir must be set");
@@ -48,13 +41,7 @@ EventStoreImpl::EventStoreImpl(const StoreOptions& options)
 
 EventStoreImpl::~EventStoreImpl() { (void)close(); }
 
-void EventStoreImpl::log(LogLevel level, const std::string& line) const {
-  if (options_.log) {
-    options_.log(level, line);
-  } else {
-    std::fprintf(stderr, "orderlog %s: %s\n", level_name(level), line.c_str());
-  }
-}
+void EventStoreImpl::log(LogLevel level, const std::string& line) const { write_log(options_.log, level, line); }
 
 Result<std::unique_ptr<EventStore>> EventStoreImpl::open(const StoreOptions& options) {
   OL_RETURN_IF_ERROR(validate_options(options));
