@@ -102,6 +102,7 @@ Status EventStoreImpl::open_directory() {
   writer_options.segment_bytes_max = options_.segment_bytes_max;
   writer_options.queue_appends_max = options_.queue_appends_max;
   writer_options.batch_bytes_max = options_.batch_bytes_max;
+  writer_options.checkpoint_every_bytes = options_.checkpoint_every_bytes;
   writer_options.log = recovery.log;
   writer_ = std::make_unique<Writer>(writer_options, &segments_, index_.get(), preparer_.get(),
                                      WriterState{recovered.active_offset, recovered.last_timestamp_ns});

@@ -210,6 +210,7 @@ void Writer::finish_batch(Batch& batch) {
   }
   batches_written_.fetch_add(1, std::memory_order_relaxed);
   bytes_written_.fetch_add(batch.bytes.size(), std::memory_order_relaxed);
+  bytes_since_checkpoint_ += batch.bytes.size();
   events_.fetch_add(batch.events, std::memory_order_relaxed);
   committed_.store(batch.last_position, std::memory_order_release);
   // This may publish streams of the batch formed meanwhile too; readers skip their
@@ -314,6 +315,14 @@ Status Writer::check_versions(const EncodedUnit& unit, std::vector<index::Stream
 }
 
 Status Writer::roll_segment() {
+  // Nothing is in flight and everything formed is indexed and durable: a good moment
+  // to bound the work of the next crash recovery.
+  if (options_.checkpoint_every_bytes > 0 && bytes_since_checkpoint_ >= options_.checkpoint_every_bytes) {
+    if (Status checkpointed = do_checkpoint(); !checkpointed.is_ok()) {
+      options_.log(LogLevel::kWarning, "periodic index checkpoint failed (recovery will re-index more): " +
+                                           checkpointed.to_string());
+    }
+  }
   OL_ASSIGN_OR_RETURN(std::unique_ptr<storage::Segment> segment, preparer_->take(index_->end().position + 1, /*wait_for_prefill=*/false));
   OL_RETURN_IF_ERROR(segments_->add(std::move(segment)));
   state_.active_offset = 0;
@@ -339,7 +348,9 @@ Status Writer::do_checkpoint() {
   if (options_.durability != Durability::kAlways) {
     OL_RETURN_IF_ERROR(segments_->last()->file()->sync_data());
   }
-  return index_->write_checkpoint();
+  OL_RETURN_IF_ERROR(index_->write_checkpoint());
+  bytes_since_checkpoint_ = 0;
+  return Status::ok();
 }
 
 Status Writer::checkpoint() {

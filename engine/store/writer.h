@@ -40,6 +40,7 @@ struct WriterOptions {
   uint64_t segment_bytes_max = 0;
   size_t queue_appends_max = 0;
   size_t batch_bytes_max = 0;
+  uint64_t checkpoint_every_bytes = 0;  // see StoreOptions
   std::function<void(LogLevel, const std::string&)> log;
 };
 
@@ -97,6 +98,7 @@ class Writer {
   WriterState state_;
   std::unique_ptr<Batch> batches_[2];  // one in flight while the next forms
   bool next_segment_requested_ = false;
+  uint64_t bytes_since_checkpoint_ = 0;  // log bytes made durable since the last checkpoint
 
   // The queue and control flags.
   mutable std::mutex mutex_;

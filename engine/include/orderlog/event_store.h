@@ -44,6 +44,10 @@ struct StoreOptions {
   size_t queue_appends_max = 8192;          // pending append requests before append() waits
   size_t batch_bytes_max = 8 * 1024 * 1024;  // one group-commit write
   size_t dedup_window_events = 65'536;     // recent event ids remembered for idempotent `any` retries
+  // Write an index checkpoint at the first segment roll after this many log bytes, so
+  // recovery after a crash re-indexes at most about this much (0: only at close()
+  // and checkpoint()). The checkpoint runs on the writer thread between batches.
+  uint64_t checkpoint_every_bytes = 1ull << 30;
   LogSink log;  // nullptr: lines go to stderr
 };
 

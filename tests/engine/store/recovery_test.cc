@@ -202,6 +202,27 @@ TEST(Recovery, RetryAfterARestartIsStillIdempotent) {
   EXPECT_EQ(clash.status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(Recovery, PeriodicCheckpointsBoundTheWorkAfterACrash) {
+  MemEnv env;
+  StoreOptions options = test_options(&env, kSmallSegmentBytes);
+  options.checkpoint_every_bytes = kSmallSegmentBytes / 2;  // at every roll
+  ASSERT_OK_AND_ASSIGN(auto store, open_store(env, options));
+  const std::vector<StoredEvent> written = append_units(*store, 1500);
+  ASSERT_GT(store->stats().segments, 3u);
+  std::unique_ptr<MemEnv> disk = env.crash_copy();
+  LogCapture capture;
+  StoreOptions reopened_options = test_options(disk.get(), kSmallSegmentBytes);
+  reopened_options.log = capture.sink();
+  ASSERT_OK_AND_ASSIGN(auto reopened, open_store(*disk, reopened_options));
+  EXPECT_EQ(read_all_events(*reopened), written);
+  // Only the units after the last roll's checkpoint were re-indexed.
+  const std::string log = capture.dump();
+  const size_t at = log.find("recovery: indexed ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const size_t units = std::stoul(log.substr(at + std::strlen("recovery: indexed ")));
+  EXPECT_LT(units, 1500u / 3) << log;
+}
+
 // Everything the indexes answer, for comparing two stores.
 struct IndexAnswers {
   std::vector<std::vector<StoredEvent>> streams;
