@@ -44,6 +44,9 @@ struct WriterOptions {
   std::function<void(LogLevel, const std::string&)> log;
 };
 
+// How long the writer watches for new work before sleeping (see spin_for_work()).
+inline constexpr std::chrono::microseconds kSpinBeforeSleep{50};
+
 struct WriterState {
   uint64_t active_offset = 0;  // in segments->last()
   uint64_t last_timestamp_ns = 0;
@@ -75,6 +78,7 @@ class Writer {
   struct Batch;
 
   void run();
+  void spin_for_work() const;
   // Decides queued requests into `batch` until it is full, the segment is, or none
   // are left; indexes what it accepted. REQUIRES: no write in flight.
   void form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Batch& batch);
@@ -106,6 +110,7 @@ class Writer {
   std::condition_variable room_;           // appenders wait for room
   std::condition_variable checkpoint_done_;
   std::deque<std::unique_ptr<AppendRequest>> queue_;
+  std::atomic<size_t> queued_{0};  // queue_.size(), readable without the lock
   bool stopping_ = false;
   bool stopped_ = false;
   uint64_t checkpoints_requested_ = 0;
