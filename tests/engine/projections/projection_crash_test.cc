@@ -6,6 +6,8 @@
 // moments while projections and appends run.
 #include <gtest/gtest.h>
 
+#include "forwarding_env.h"
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,9 +28,9 @@ const std::vector<std::string> kProjectionNames = {"order_summary", "customer_or
 
 // Forwards to a MemEnv and, at the Nth step of a projection save, keeps the disk as a
 // power cut at that moment would leave it.
-class CrashPointEnv final : public Env {
+class CrashPointEnv final : public ForwardingEnv {
  public:
-  CrashPointEnv(MemEnv* base, int crash_at) : base_(base), crash_at_(crash_at) {}
+  CrashPointEnv(MemEnv* base, int crash_at) : ForwardingEnv(base), base_(base), crash_at_(crash_at) {}
 
   Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) override {
     const bool save = is_projection(path) && mode == OpenMode::kCreate;
@@ -49,13 +51,6 @@ class CrashPointEnv final : public Env {
     if (is_projection(dir + "/")) point();
     return status;
   }
-  bool file_exists(const std::string& path) override { return base_->file_exists(path); }
-  Result<std::vector<std::string>> list_dir(const std::string& dir) override { return base_->list_dir(dir); }
-  Status create_dir(const std::string& dir) override { return base_->create_dir(dir); }
-  Status remove_file(const std::string& path) override { return base_->remove_file(path); }
-  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) override { return base_->lock_file(path); }
-  uint64_t now_ns() override { return base_->now_ns(); }
-
   // The disk at the crash point; nullptr if the saves never got that far.
   std::unique_ptr<MemEnv> take_crashed() {
     std::lock_guard lock(mutex_);
@@ -64,26 +59,15 @@ class CrashPointEnv final : public Env {
 
  private:
   // Adds a crash point before every fsync of a save's temporary file.
-  class SyncPointFile final : public File {
+  class SyncPointFile final : public ForwardingFile {
    public:
-    SyncPointFile(std::unique_ptr<File> file, CrashPointEnv* env) : file_(std::move(file)), env_(env) {}
-    Status write_at(uint64_t offset, std::span<const std::byte> data) override { return file_->write_at(offset, data); }
+    SyncPointFile(std::unique_ptr<File> file, CrashPointEnv* env) : ForwardingFile(std::move(file)), env_(env) {}
     Status sync_data() override {
       env_->point();
-      return file_->sync_data();
+      return ForwardingFile::sync_data();
     }
-    Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) override {
-      return file_->start_write_and_sync(offset, data, sync);
-    }
-    Status finish_write_and_sync() override { return file_->finish_write_and_sync(); }
-    Status read_at(uint64_t offset, std::span<std::byte> out) override { return file_->read_at(offset, out); }
-    Result<uint64_t> size() override { return file_->size(); }
-    Status truncate(uint64_t size) override { return file_->truncate(size); }
-    Status allocate(uint64_t size) override { return file_->allocate(size); }
-    Result<const std::byte*> map(uint64_t reserve_bytes) override { return file_->map(reserve_bytes); }
 
    private:
-    std::unique_ptr<File> file_;
     CrashPointEnv* env_;
   };
 

@@ -7,6 +7,9 @@
 #include "orderlog/snapshot_store.h"
 
 #include <gtest/gtest.h>
+
+#include "forwarding_env.h"
+#include "log_capture.h"
 #include <xxhash.h>
 
 #include <algorithm>
@@ -52,29 +55,11 @@ void expect_snapshot(const SnapshotStore& store, const std::string& id, uint64_t
   EXPECT_EQ(loaded->state, state_of(id, loaded->version, loaded->state.size()));
 }
 
-class LogLines {
- public:
-  LogSink sink() {
-    return [this](LogLevel level, std::string_view line) {
-      std::lock_guard lock(mutex_);
-      lines_.emplace_back(level, std::string(line));
-    };
-  }
-  size_t count(LogLevel level) const {
-    std::lock_guard lock(mutex_);
-    return std::count_if(lines_.begin(), lines_.end(), [&](const auto& line) { return line.first == level; });
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<std::pair<LogLevel, std::string>> lines_;
-};
-
 // Holds every sync_data() of its files while closed, so a test can keep the writer
 // busy at a known point.
-class GateEnv : public Env {
+class GateEnv : public ForwardingEnv {
  public:
-  explicit GateEnv(Env* base) : base_(base) {}
+  explicit GateEnv(Env* base) : ForwardingEnv(base) {}
   void close_gate() { std::lock_guard lock(mutex_); open_ = false; }
   void open_gate() {
     { std::lock_guard lock(mutex_); open_ = true; }
@@ -93,52 +78,32 @@ class GateEnv : public Env {
   }
 
   Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) override;
-  bool file_exists(const std::string& path) override { return base_->file_exists(path); }
-  Result<std::vector<std::string>> list_dir(const std::string& dir) override { return base_->list_dir(dir); }
-  Status create_dir(const std::string& dir) override { return base_->create_dir(dir); }
-  Status rename_file(const std::string& from, const std::string& to) override { return base_->rename_file(from, to); }
-  Status remove_file(const std::string& path) override { return base_->remove_file(path); }
-  Status sync_dir(const std::string& dir) override { return base_->sync_dir(dir); }
-  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) override { return base_->lock_file(path); }
-  uint64_t now_ns() override { return base_->now_ns(); }
 
  private:
-  Env* base_;
   std::mutex mutex_;
   std::condition_variable changed_;
   bool open_ = true;
   int held_ = 0;
 };
 
-class GatedFile final : public File {
+class GatedFile final : public ForwardingFile {
  public:
-  GatedFile(GateEnv* gate, std::unique_ptr<File> base) : gate_(gate), base_(std::move(base)) {}
-  Status write_at(uint64_t offset, std::span<const std::byte> data) override { return base_->write_at(offset, data); }
+  GatedFile(GateEnv* gate, std::unique_ptr<File> base) : ForwardingFile(std::move(base)), gate_(gate) {}
   Status sync_data() override {
     gate_->pass_sync();
-    return base_->sync_data();
+    return ForwardingFile::sync_data();
   }
-  Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) override {
-    return base_->start_write_and_sync(offset, data, sync);
-  }
-  Status finish_write_and_sync() override { return base_->finish_write_and_sync(); }
-  Status read_at(uint64_t offset, std::span<std::byte> out) override { return base_->read_at(offset, out); }
-  Result<uint64_t> size() override { return base_->size(); }
-  Status truncate(uint64_t size) override { return base_->truncate(size); }
-  Status allocate(uint64_t size) override { return base_->allocate(size); }
-  Result<const std::byte*> map(uint64_t reserve_bytes) override { return base_->map(reserve_bytes); }
 
  private:
   GateEnv* gate_;
-  std::unique_ptr<File> base_;
 };
 
 Result<std::unique_ptr<File>> GateEnv::open_file(const std::string& path, OpenMode mode) {
-  OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->open_file(path, mode));
+  OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base()->open_file(path, mode));
   return std::unique_ptr<File>(std::make_unique<GatedFile>(this, std::move(file)));
 }
 
-SnapshotStoreOptions options_on(Env* env, LogLines* log, uint64_t segment_bytes = kSmallSegmentBytes) {
+SnapshotStoreOptions options_on(Env* env, LogCapture* log, uint64_t segment_bytes = kSmallSegmentBytes) {
   SnapshotStoreOptions options;
   options.dir = kDir;
   options.env = env;
@@ -176,7 +141,7 @@ struct WrittenSegment {
 };
 
 WrittenSegment write_one_by_one(MemEnv& env, const std::vector<Snapshot>& snapshots) {
-  LogLines log;
+  LogCapture log;
   std::unique_ptr<SnapshotStore> store = open_or_die(options_on(&env, &log));
   WrittenSegment written;
   written.starts.push_back(0);
@@ -203,7 +168,7 @@ std::unique_ptr<MemEnv> disk_with(const std::string& path, const std::string& by
 
 TEST(SnapshotStore, SaveThenLoadLatestReturnsTheNewest) {
   MemEnv env;
-  LogLines log;
+  LogCapture log;
   std::unique_ptr<SnapshotStore> store = open_or_die(options_on(&env, &log));
   for (uint64_t version = 1; version <= 3; ++version) store->save_async(make_snapshot("order-1", version));
   ASSERT_TRUE(store->flush().is_ok());
@@ -218,7 +183,7 @@ TEST(SnapshotStore, SaveThenLoadLatestReturnsTheNewest) {
 
 TEST(SnapshotStore, AnOlderVersionSavedLaterDoesNotReplaceTheNewest) {
   MemEnv env;
-  LogLines log;
+  LogCapture log;
   std::unique_ptr<SnapshotStore> store = open_or_die(options_on(&env, &log));
   store->save_async(make_snapshot("order-1", 7));
   store->save_async(make_snapshot("order-1", 4));
@@ -228,7 +193,7 @@ TEST(SnapshotStore, AnOlderVersionSavedLaterDoesNotReplaceTheNewest) {
 
 TEST(SnapshotStore, ReopenRebuildsTheIndexFromTheLog) {
   MemEnv env;
-  LogLines log;
+  LogCapture log;
   {
     std::unique_ptr<SnapshotStore> store = open_or_die(options_on(&env, &log));
     for (uint64_t version = 1; version <= 5; ++version) {
@@ -256,7 +221,7 @@ TEST(SnapshotStore, EveryFlippedByteOfARecordSkipsOnlyThatRecord) {
     std::string damaged = written.bytes;
     damaged[at] = static_cast<char>(damaged[at] ^ 0x5A);
     const std::unique_ptr<MemEnv> disk = disk_with(written.path, damaged);
-    LogLines log;
+    LogCapture log;
     std::unique_ptr<SnapshotStore> store = open_or_die(options_on(disk.get(), &log));
     expect_snapshot(*store, "a", 1);
     expect_snapshot(*store, "b", 1);
@@ -278,7 +243,7 @@ TEST(SnapshotStore, RecordOfAnUnknownFormatVersionIsSkippedEvenWithAGoodChecksum
   std::memcpy(record + snapshot::kRecordChecksumOffset, &checksum, sizeof(checksum));
 
   const std::unique_ptr<MemEnv> disk = disk_with(written.path, future);
-  LogLines log;
+  LogCapture log;
   std::unique_ptr<SnapshotStore> store = open_or_die(options_on(disk.get(), &log));
   expect_snapshot(*store, "a", 1);
   EXPECT_EQ(store->stats().skipped, 1u);
@@ -286,7 +251,7 @@ TEST(SnapshotStore, RecordOfAnUnknownFormatVersionIsSkippedEvenWithAGoodChecksum
 
 TEST(SnapshotStore, LoadLatestNeverReturnsBytesThatWentBadAfterOpen) {
   MemEnv env;
-  LogLines log;
+  LogCapture log;
   std::unique_ptr<SnapshotStore> store = open_or_die(options_on(&env, &log));
   store->save_async(make_snapshot("a", 1));
   ASSERT_TRUE(store->flush().is_ok());
@@ -305,7 +270,7 @@ TEST(SnapshotStore, TornTailAfterAPowerCutIsSkippedAndNewSavesStillWork) {
   // The power went while a@2 was being written: only its first half reached the disk.
   const size_t torn_end = written.starts[1] + (written.starts[2] - written.starts[1]) / 2;
   const std::unique_ptr<MemEnv> disk = disk_with(written.path, written.bytes.substr(0, torn_end));
-  LogLines log;
+  LogCapture log;
   {
     std::unique_ptr<SnapshotStore> store = open_or_die(options_on(disk.get(), &log));
     expect_snapshot(*store, "a", 1);
@@ -321,7 +286,7 @@ TEST(SnapshotStore, TornTailAfterAPowerCutIsSkippedAndNewSavesStillWork) {
 
 TEST(SnapshotStore, PowerCutDuringWritesLeavesOnlyValidSnapshots) {
   MemEnv env;
-  LogLines log;
+  LogCapture log;
   std::unique_ptr<SnapshotStore> store = open_or_die(options_on(&env, &log));
   store->save_async(make_snapshot("a", 1));
   ASSERT_TRUE(store->flush().is_ok());
@@ -343,7 +308,7 @@ TEST(SnapshotStore, PowerCutDuringWritesLeavesOnlyValidSnapshots) {
 TEST(SnapshotStore, FullQueueDropsAndCounts) {
   MemEnv disk;
   GateEnv gate(&disk);
-  LogLines log;
+  LogCapture log;
   SnapshotStoreOptions options = options_on(&gate, &log);
   options.queue_snapshots_max = 4;
   std::unique_ptr<SnapshotStore> store = open_or_die(options);
@@ -362,7 +327,7 @@ TEST(SnapshotStore, FullQueueDropsAndCounts) {
 
 TEST(SnapshotStore, SnapshotThatCannotFitASegmentIsDroppedAndLogged) {
   MemEnv env;
-  LogLines log;
+  LogCapture log;
   std::unique_ptr<SnapshotStore> store = open_or_die(options_on(&env, &log));
   store->save_async(make_snapshot("a", 1, kSmallSegmentBytes));
   store->save_async(make_snapshot("", 1));
@@ -375,7 +340,7 @@ TEST(SnapshotStore, SnapshotThatCannotFitASegmentIsDroppedAndLogged) {
 TEST(SnapshotStore, FlushWaitsUntilQueuedSnapshotsAreWritten) {
   MemEnv disk;
   GateEnv gate(&disk);
-  LogLines log;
+  LogCapture log;
   std::unique_ptr<SnapshotStore> store = open_or_die(options_on(&gate, &log));
   EXPECT_TRUE(store->flush().is_ok());  // nothing queued: returns at once
   gate.close_gate();
@@ -391,7 +356,7 @@ TEST(SnapshotStore, FlushWaitsUntilQueuedSnapshotsAreWritten) {
 
 TEST(SnapshotStore, ManyAggregatesAcrossSegmentsAreAllFound) {
   MemEnv env;
-  LogLines log;
+  LogCapture log;
   SnapshotStoreOptions options = options_on(&env, &log);
   options.queue_snapshots_max = 10'000;
   constexpr int kAggregates = 2'000;
@@ -411,7 +376,7 @@ TEST(SnapshotStore, ManyAggregatesAcrossSegmentsAreAllFound) {
 
 TEST(SnapshotStore, ConcurrentSavesFlushesAndLoadsSeeOnlyWholeSnapshots) {
   MemEnv env;
-  LogLines log;
+  LogCapture log;
   SnapshotStoreOptions options = options_on(&env, &log);
   options.queue_snapshots_max = 10'000;
   std::unique_ptr<SnapshotStore> store = open_or_die(options);
@@ -458,7 +423,7 @@ TEST(SnapshotStore, ConcurrentSavesFlushesAndLoadsSeeOnlyWholeSnapshots) {
 void expect_fault_is_survived(FaultOp op, size_t torn_bytes_kept) {
   MemEnv disk;
   FaultEnv faults(&disk);
-  LogLines log;
+  LogCapture log;
   std::unique_ptr<SnapshotStore> store = open_or_die(options_on(&faults, &log));
   store->save_async(make_snapshot("a", 1));
   ASSERT_TRUE(store->flush().is_ok());
@@ -497,7 +462,7 @@ TEST(SnapshotStore, FailedSyncIsLoggedCountedAndLaterSavesRetry) {
 
 TEST(SnapshotStore, CloseWritesWhatIsQueuedAndLaterSavesAreDropped) {
   MemEnv env;
-  LogLines log;
+  LogCapture log;
   std::unique_ptr<SnapshotStore> store = open_or_die(options_on(&env, &log));
   store->save_async(make_snapshot("a", 1));
   ASSERT_TRUE(store->close().is_ok());
@@ -509,7 +474,7 @@ TEST(SnapshotStore, CloseWritesWhatIsQueuedAndLaterSavesAreDropped) {
 
 TEST(SnapshotStore, OpenRejectsOptionsOutsideTheLimits) {
   MemEnv env;
-  LogLines log;
+  LogCapture log;
   ASSERT_TRUE(env.create_dir("/db").is_ok());
   SnapshotStoreOptions options = options_on(&env, &log, 1024);
   EXPECT_EQ(SnapshotStore::open(options).status().code(), StatusCode::kInvalidArgument);

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "log_capture.h"
 #include "mem_env.h"
 #include "orderlog/event.h"
 #include "orderlog/event_store.h"
@@ -331,32 +332,6 @@ class AsyncOutcome {
   std::shared_ptr<std::promise<Result<AppendResult>>> promise_ =
       std::make_shared<std::promise<Result<AppendResult>>>();
   std::future<Result<AppendResult>> future_ = promise_->get_future();
-};
-
-// Collects a store's log lines (they arrive on the store's threads).
-class LogCapture {
- public:
-  LogSink sink() {
-    return [this](LogLevel level, std::string_view line) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      lines_.emplace_back(level, std::string(line));
-    };
-  }
-  size_t count(LogLevel level) const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return static_cast<size_t>(std::count_if(lines_.begin(), lines_.end(),
-                                             [&](const auto& line) { return line.first == level; }));
-  }
-  std::string dump() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::string text;
-    for (const auto& line : lines_) text += line.second + "\n";
-    return text;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<std::pair<LogLevel, std::string>> lines_;
 };
 
 }  // namespace orderlog::testing
