@@ -2,6 +2,8 @@
 // directory and its lock, recovery, the writer thread, and the read paths.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -56,6 +58,10 @@ class EventStoreImpl final : public EventStore {
   std::unique_ptr<index::LogIndex> index_;
   std::unique_ptr<storage::SegmentPreparer> preparer_;
   std::unique_ptr<Writer> writer_;
+  std::atomic<int> sync_appenders_{0};  // threads inside append_multi()
 };
+
+// How long a lone synchronous appender spins for its ack before sleeping.
+inline constexpr std::chrono::microseconds kAckSpin{300};
 
 }  // namespace orderlog::store
