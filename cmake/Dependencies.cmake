@@ -15,3 +15,13 @@ endif()
 if(ORDERLOG_BUILD_BENCH)
   find_package(benchmark REQUIRED CONFIG)
 endif()
+
+# Standalone Asio (header-only; Debian ships no CMake package for it).
+find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
+add_library(asio::asio INTERFACE IMPORTED)
+target_include_directories(asio::asio INTERFACE "${ASIO_INCLUDE_DIR}")
+target_compile_definitions(asio::asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+target_link_libraries(asio::asio INTERFACE Threads::Threads)
+
+find_package(CLI11 REQUIRED CONFIG)
+find_package(tomlplusplus REQUIRED CONFIG)

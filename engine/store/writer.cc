@@ -13,19 +13,28 @@ namespace orderlog::store {
 
 using storage::EncodedUnit;
 
+namespace {
+uint64_t steady_now_ns() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+}  // namespace
+
 struct Writer::Batch {
   storage::Segment* segment = nullptr;
   uint64_t offset = 0;  // where the batch starts in the segment
   uint64_t timestamp_ns = 0;
   uint64_t events = 0;
   uint64_t last_position = 0;  // committed once the batch is durable
+  uint64_t submitted_ns = 0;   // steady clock, for CommitInfo::write_sync_ns
   std::vector<std::byte> bytes;
   std::vector<std::unique_ptr<AppendRequest>> requests;  // every request decided in it
   Status failure;  // why the batch was not written, if it was not
 
   void reset() {
     segment = nullptr;
-    offset = timestamp_ns = events = last_position = 0;
+    offset = timestamp_ns = events = last_position = submitted_ns = 0;
     bytes.clear();
     requests.clear();
     failure = Status::ok();
@@ -206,6 +215,7 @@ void Writer::submit_batch(Batch& batch) {
     return;
   }
   const bool sync = options_.durability == Durability::kAlways;
+  if (options_.commit_observer) batch.submitted_ns = steady_now_ns();
   Status started = batch.segment->file()->start_write_and_sync(batch.offset, batch.bytes, sync);
   if (!started.is_ok()) {
     poison(started);
@@ -233,6 +243,17 @@ void Writer::finish_batch(Batch& batch) {
     std::lock_guard lock(committed_mutex_);
   }
   committed_changed_.notify_all();
+  if (options_.commit_observer) {
+    CommitInfo info;
+    for (const auto& request : batch.requests) {
+      const bool written = request->outcome.has_value() && request->outcome->is_ok() && !(*request->outcome)->deduplicated;
+      info.appends += written ? 1 : 0;
+    }
+    info.events = batch.events;
+    info.bytes = batch.bytes.size();
+    info.write_sync_ns = steady_now_ns() - batch.submitted_ns;
+    options_.commit_observer(info);
+  }
 }
 
 void Writer::complete_batch(Batch& batch) {

@@ -42,6 +42,7 @@ struct WriterOptions {
   size_t batch_bytes_max = 0;
   uint64_t checkpoint_every_bytes = 0;  // see StoreOptions
   std::function<void(LogLevel, const std::string&)> log;
+  CommitObserver commit_observer;  // see StoreOptions
 };
 
 // How long the writer watches for new work before sleeping (see spin_for_work()).

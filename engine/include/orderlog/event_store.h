@@ -33,6 +33,17 @@ enum class LogLevel : uint8_t { kInfo, kWarning, kError };
 // Receives the store's operational log lines (recovery, truncation, writer failure).
 using LogSink = std::function<void(LogLevel, std::string_view)>;
 
+// What one group commit wrote; see StoreOptions::commit_observer.
+struct CommitInfo {
+  uint64_t appends = 0;        // append requests acknowledged by this commit
+  uint64_t events = 0;
+  uint64_t bytes = 0;          // log bytes written
+  uint64_t write_sync_ns = 0;  // from submitting the write to its fdatasync completing
+};
+// Called on the writer thread after each durable group commit, before its appends
+// are acknowledged. Must be cheap and must not block (metrics, not I/O).
+using CommitObserver = std::function<void(const CommitInfo&)>;
+
 struct StoreOptions {
   std::string data_dir;
   Env* env = nullptr;  // nullptr: default_env()
@@ -49,6 +60,7 @@ struct StoreOptions {
   // and checkpoint()). The checkpoint runs on the writer thread between batches.
   uint64_t checkpoint_every_bytes = 1ull << 30;
   LogSink log;  // nullptr: lines go to stderr
+  CommitObserver commit_observer;  // nullptr: none
 };
 
 // One stream's part of an append.
