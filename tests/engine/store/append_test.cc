@@ -418,5 +418,35 @@ TEST(EventStoreAppend, StatsCountEventsStreamsAndTheCommittedPosition) {
   EXPECT_GT(stats.bytes_written, 0u);
 }
 
+TEST(EventStoreAppend, CommitObserverSeesEveryAcknowledgedAppendOnce) {
+  MemEnv env;
+  std::mutex mutex;
+  CommitInfo total;
+  uint64_t commits = 0;
+  StoreOptions options = test_options(&env, kDefaultTestSegmentBytes);
+  options.commit_observer = [&](const CommitInfo& info) {
+    std::lock_guard lock(mutex);
+    ++commits;
+    total.appends += info.appends;
+    total.events += info.events;
+    total.bytes += info.bytes;
+    total.write_sync_ns += info.write_sync_ns;
+  };
+  ASSERT_OK_AND_ASSIGN(auto store, open_store(env, options));
+  const EventBatch three = make_events(3);
+  const EventBatch two = make_events(2);
+
+  ASSERT_OK(store->append("a", ExpectedVersion::any(), three.events()));
+  ASSERT_OK(store->append("b", ExpectedVersion::any(), two.events()));
+  ASSERT_OK(store->append("a", ExpectedVersion::any(), three.events()));  // a retry: nothing written
+  EXPECT_FALSE(store->append("b", ExpectedVersion::no_stream(), make_events(1).events()).is_ok());
+
+  std::lock_guard lock(mutex);
+  EXPECT_GE(commits, 2u);
+  EXPECT_EQ(total.appends, 2u);
+  EXPECT_EQ(total.events, 5u);
+  EXPECT_EQ(total.bytes, store->stats().bytes_written);
+}
+
 }  // namespace
 }  // namespace orderlog::testing
