@@ -11,7 +11,7 @@ packages=(
 )
 # Optional extras for the benchmark harness (fio measures the disk baseline).
 if [[ "${ORDERLOG_BENCH_DEPS:-0}" == "1" ]]; then
-  packages+=(fio)
+  packages+=(fio redis-server redis-tools)
 fi
 
 missing=()
