@@ -20,7 +20,9 @@ endif()
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
 add_library(asio::asio INTERFACE IMPORTED)
 target_include_directories(asio::asio INTERFACE "${ASIO_INCLUDE_DIR}")
-target_compile_definitions(asio::asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+# ASIO_DISABLE_STD_ALIGNED_ALLOC: otherwise Asio picks aligned_alloc or operator new by a
+# libstdc++ macro, so the include order of a file could pair the wrong deallocation.
+target_compile_definitions(asio::asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED ASIO_DISABLE_STD_ALIGNED_ALLOC)
 target_link_libraries(asio::asio INTERFACE Threads::Threads)
 
 find_package(CLI11 REQUIRED CONFIG)

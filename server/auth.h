@@ -59,6 +59,7 @@ class Authenticator {
 
  private:
   std::vector<std::unique_ptr<Tenant>> tenants_;
+  std::vector<std::string> tokens_;  // tokens_[i] is tenants_[i]'s; kept here so Tenant need not expose it
 };
 
 // Equal-length-independent constant-time comparison.

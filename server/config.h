@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "orderlog/status.h"
@@ -45,8 +46,19 @@ struct ServerConfig {
 };
 
 // Reads a TOML file into `config` (keys absent from the file keep their value).
-// Errors name the file, the key and what is wrong: kNotFound, kInvalidArgument.
+// Errors name the file, the key and what is wrong: kNotFound, kInvalidArgument
+// (unknown key, wrong type, TOML syntax with line and column), kIoError when the file
+// exists but cannot be read. On error `config` is left as it was.
 Status load_config_file(const std::string& path, ServerConfig* config);
+
+// "host:port" split: host is a name, an IPv4 address or a bracketed IPv6 address
+// ("[::1]:7070", returned without brackets); port 0..65535. kInvalidArgument saying
+// what is wrong.
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+Result<HostPort> parse_host_port(std::string_view address);
 
 // Checks ranges and tenants (unique names and tokens, token length, known command
 // names). kInvalidArgument saying what to fix.

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -23,11 +24,14 @@ class Histogram {
   // Appends the _bucket, _sum and _count lines of metric `name` with `labels`
   // (e.g. `op="Append"`, or empty).
   void render(const std::string& name, const std::string& labels, std::string* out) const;
+  // Observations so far (the sum of every bucket).
+  uint64_t count() const;
 
  private:
   std::vector<double> bounds_;
+  // Per bucket, not cumulative: observe() touches one counter; render() sums them,
+  // so _count always equals the +Inf bucket even while observations race a scrape.
   std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // bounds_.size() + 1
-  std::atomic<uint64_t> count_{0};
   std::atomic<double> sum_{0};
 };
 
@@ -61,6 +65,33 @@ class Metrics {
 
   // The whole exposition, "# HELP" and "# TYPE" lines included.
   std::string render() const;
+
+ private:
+  using Counter = std::atomic<uint64_t>;
+  void render_server(std::string* out) const;
+  void render_requests(std::string* out) const;
+  void render_sources(std::string* out) const;
+
+  Counter appends_{0};
+  Counter events_appended_{0};
+  Counter log_bytes_written_{0};
+  Counter commits_{0};
+  Histogram fsync_seconds_;
+  Histogram commit_batch_events_;
+  // Indexed by wire Body / ErrorCode value; the last slot counts unknown values.
+  size_t op_slots_;
+  std::unique_ptr<Counter[]> requests_;
+  std::vector<std::unique_ptr<Histogram>> request_seconds_;
+  size_t error_slots_;
+  std::unique_ptr<Counter[]> errors_;
+  std::atomic<int64_t> connections_{0};
+  std::atomic<int64_t> inflight_requests_{0};
+  std::atomic<int64_t> subscriptions_{0};
+  Counter connections_refused_{0};
+
+  mutable std::mutex sources_mutex_;  // guards the two sources
+  std::function<StoreStats()> store_source_;
+  std::function<std::vector<ProjectionLag>()> projection_source_;
 };
 
 }  // namespace orderlog::server

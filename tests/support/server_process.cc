@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -42,8 +43,12 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const std::string& b
   process->log_path_ = options.data_dir + ".log";
   ::unlink(ready_path.c_str());
 
-  std::vector<std::string> args = {binary, "--data", options.data_dir, "--listen", "127.0.0.1:0",
-                                   "--metrics", "127.0.0.1:0", "--ready-file", ready_path};
+  std::vector<std::string> args = {binary, "--data", options.data_dir, "--ready-file", ready_path};
+  // Ephemeral ports unless the test pins one (e.g. to restart on the same port).
+  for (const char* flag : {"--listen", "--metrics"}) {
+    const auto& extra = options.extra_args;
+    if (std::find(extra.begin(), extra.end(), flag) == extra.end()) args.insert(args.end(), {flag, "127.0.0.1:0"});
+  }
   if (!options.config_toml.empty()) {
     const std::string config_path = options.data_dir + ".toml";
     std::ofstream(config_path) << options.config_toml;

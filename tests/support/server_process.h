@@ -17,7 +17,8 @@ namespace orderlog::testing {
 struct ServerProcessOptions {
   std::string data_dir;     // --data
   std::string config_toml;  // non-empty: written to <data_dir>.toml and passed as --config
-  std::vector<std::string> extra_args;  // after the defaults, so they override them
+  // Appended to the command line; a --listen or --metrics here replaces the default.
+  std::vector<std::string> extra_args;
   std::chrono::milliseconds ready_timeout{30'000};
 };
 

@@ -1,0 +1,195 @@
+// Subscription (subscription.h): one stream request on its own Channel. Events are
+// handed to the handler on the channel's io thread; credit is granted back as they
+// are handled; a lost connection is followed by a resubscribe after the last
+// delivered position, spaced by a jittered backoff.
+#include "orderlog/client/subscription.h"
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <optional>
+
+#include "backoff.h"
+#include "channel.h"
+#include "check.h"
+#include "client_impl.h"
+#include "orderlog/fb/protocol_generated.h"
+
+namespace orderlog::client {
+namespace {
+
+constexpr uint32_t kCreditWindowDefault = 1024;
+
+bool worth_resubscribing(const Error& error) {
+  return error.retryable();  // transport trouble, Busy, Unavailable (server restarting)
+}
+
+}  // namespace
+
+class Subscription::Impl {
+ public:
+  Impl(const ClientOptions& client_options, const SubscribeOptions& options, EventHandler on_event,
+       StateHandler on_state)
+      : client_options_(client_options),
+        options_(options),
+        on_event_(std::move(on_event)),
+        on_state_(std::move(on_state)),
+        last_position_(options.from_live_end ? 0 : options.after_position),
+        backoff_(client_options.reconnect_backoff_min, client_options.reconnect_backoff_max) {
+    if (options_.credit_window == 0) options_.credit_window = kCreditWindowDefault;
+  }
+
+  // Connects and subscribes; returns once the server accepted or refused.
+  Result<Done> start() {
+    auto channel = detail::Channel::open(client_options_);
+    if (!channel) return channel.error();
+    channel_ = std::move(channel).value();
+    std::future<std::optional<Error>> started = started_.get_future();
+    // On the io thread, so request_id_ is set before any reply can be handled.
+    channel_->post_after(std::chrono::milliseconds(0), [this] { subscribe(); });
+    if (std::optional<Error> error = started.get()) {
+      channel_->shutdown();
+      return *error;
+    }
+    return Done{};
+  }
+
+  void stop() {
+    stopping_ = true;
+    std::lock_guard lock(stop_mutex_);
+    if (!channel_) return;
+    if (channel_->on_io_thread()) {
+      channel_->disconnect();  // the handler sees it and ends; the owner joins later
+      return;
+    }
+    channel_->shutdown();  // fails the stream with Closed, then joins the io thread
+  }
+
+  uint64_t last_position() const { return last_position_.load(std::memory_order_acquire); }
+  bool active() const { return !ended_.load(std::memory_order_acquire); }
+
+ private:
+  // io thread only from here on.
+  void subscribe() {
+    if (stopping_) return;
+    const bool live_end = options_.from_live_end && !subscribed_once_;
+    detail::Frame frame = detail::encode_subscribe(options_, last_position(), live_end);
+    unacknowledged_ = 0;
+    request_id_ = channel_->submit(
+        std::move(frame), [this](const wire::Message* message, const Error* error) { return on_reply(message, error); },
+        detail::SubmitOptions{.stream = true, .retry = false});
+  }
+
+  bool on_reply(const wire::Message* message, const Error* error) {
+    if (error != nullptr) return fail(*error);
+    switch (message->body_type()) {
+      case wire::Body::SubscribeOk: return on_subscribed(*message->body_as_SubscribeOk());
+      case wire::Body::SubscriptionEvents: return on_events(*message->body_as_SubscriptionEvents());
+      case wire::Body::SubscriptionCaughtUp:
+        notify({SubscriptionState::CaughtUp, message->body_as_SubscriptionCaughtUp()->position(), {}});
+        return true;
+      case wire::Body::SubscriptionEnded: {
+        const auto* ended = message->body_as_SubscriptionEnded();
+        const auto code = static_cast<ErrorCode>(ended->code());
+        Error reason{ended->code() == wire::ErrorCode::None ? ErrorCode::Closed : code,
+                     ended->message() ? ended->message()->str() : "the server ended the subscription", 0, {}};
+        return fail(reason);
+      }
+      case wire::Body::Error: return fail(detail::to_error(*message->body_as_Error()));
+      default:
+        channel_->disconnect();
+        return fail(detail::protocol_error(std::string("unexpected frame in a subscription: ") +
+                                           wire::EnumNameBody(message->body_type())));
+    }
+  }
+
+  bool on_subscribed(const wire::SubscribeOk& ok) {
+    if (!subscribed_once_ && options_.from_live_end) last_position_.store(ok.start_after(), std::memory_order_release);
+    backoff_.reset();
+    if (!subscribed_once_) {
+      subscribed_once_ = true;
+      started_.set_value(std::nullopt);
+    } else {
+      notify({SubscriptionState::Reconnected, last_position(), {}});
+    }
+    connected_ = true;
+    return true;
+  }
+
+  bool on_events(const wire::SubscriptionEvents& batch) {
+    for (const wire::Event* event : *batch.events()) {
+      if (stopping_) return false;
+      // At-least-once is the contract; skipping what was delivered before a resume
+      // makes it exactly-once in practice.
+      if (event->position() > last_position()) {
+        on_event_(detail::to_event(*event));
+        last_position_.store(event->position(), std::memory_order_release);
+      }
+      ++unacknowledged_;
+    }
+    if (unacknowledged_ >= std::max<uint32_t>(1, options_.credit_window / 2)) {
+      channel_->send_oneway(detail::encode_credit(request_id_, unacknowledged_));
+      unacknowledged_ = 0;
+    }
+    return true;
+  }
+
+  // The stream is over: resubscribe later, or end for good. Always returns false.
+  bool fail(const Error& error) {
+    if (!subscribed_once_) {
+      ended_.store(true, std::memory_order_release);
+      started_.set_value(error);
+      return false;
+    }
+    if (stopping_ || !worth_resubscribing(error)) {
+      Error reason = stopping_ ? Error{ErrorCode::Closed, "the subscription was stopped", 0, {}} : error;
+      ended_.store(true, std::memory_order_release);
+      notify({SubscriptionState::Ended, last_position(), std::move(reason)});
+      return false;
+    }
+    if (error.code == ErrorCode::Timeout) channel_->disconnect();  // a late SubscribeOk must not linger
+    if (connected_) notify({SubscriptionState::Disconnected, last_position(), error});
+    connected_ = false;
+    channel_->post_after(backoff_.next(), [this] { subscribe(); });
+    return false;
+  }
+
+  void notify(const SubscriptionStatus& status) {
+    if (on_state_) on_state_(status);
+  }
+
+  const ClientOptions client_options_;
+  SubscribeOptions options_;
+  EventHandler on_event_;
+  StateHandler on_state_;
+  std::unique_ptr<detail::Channel> channel_;  // shut down under stop_mutex_
+  std::mutex stop_mutex_;
+  std::atomic<uint64_t> last_position_;
+  std::atomic<bool> ended_{false};
+  std::atomic<bool> stopping_{false};
+  std::promise<std::optional<Error>> started_;
+
+  // io thread only.
+  detail::Backoff backoff_;
+  uint64_t request_id_ = 0;
+  uint32_t unacknowledged_ = 0;  // events received since the last Credit
+  bool subscribed_once_ = false;
+  bool connected_ = false;
+};
+
+Subscription::Subscription(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Subscription::~Subscription() { impl_->stop(); }
+void Subscription::stop() { impl_->stop(); }
+uint64_t Subscription::last_position() const { return impl_->last_position(); }
+bool Subscription::active() const { return impl_->active(); }
+
+Result<std::unique_ptr<Subscription>> Client::subscribe(const SubscribeOptions& options, EventHandler on_event,
+                                                        StateHandler on_state) {
+  if (!on_event) return Error{ErrorCode::InvalidArgument, "subscribe needs an event handler", 0, {}};
+  auto impl = std::make_unique<Subscription::Impl>(impl_->options, options, std::move(on_event), std::move(on_state));
+  Result<Done> started = impl->start();
+  if (!started) return started.error();
+  return std::make_unique<Subscription>(std::move(impl));
+}
+
+}  // namespace orderlog::client

@@ -1,0 +1,162 @@
+// A scripted stand-in for orderlogd on a loopback port, for client tests that need a
+// server misbehaving on purpose: silent, slow, out of order, dropping connections.
+// It answers the handshake itself and hands every later request to a script.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "orderlog/fb/protocol_generated.h"
+#include "wire/frame.h"
+
+namespace orderlog::client::testing {
+
+class FakeConnection {
+ public:
+  explicit FakeConnection(int fd) : fd_(fd) {}
+  ~FakeConnection() { ::close(fd_); }
+
+  // Sends a reply built by `build` with `request_id`.
+  template <typename Build>
+  void reply(uint64_t request_id, wire::Body type, Build build) {
+    flatbuffers::FlatBufferBuilder b;
+    const flatbuffers::Offset<void> body = build(b);
+    b.FinishSizePrefixed(wire::CreateMessage(b, request_id, type, body), wire::MessageIdentifier());
+    std::lock_guard lock(write_mutex_);
+    size_t sent = 0;
+    while (sent < b.GetSize()) {
+      const ssize_t n = ::send(fd_, b.GetBufferPointer() + sent, b.GetSize() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      sent += static_cast<size_t>(n);
+    }
+  }
+  void pong(uint64_t request_id, uint64_t payload) {
+    reply(request_id, wire::Body::Pong, [&](auto& b) { return wire::CreatePong(b, payload, 1).Union(); });
+  }
+  void shutdown() { ::shutdown(fd_, SHUT_RDWR); }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+  std::mutex write_mutex_;
+};
+
+class FakeServer {
+ public:
+  using Script = std::function<void(FakeConnection&, const wire::Message&)>;
+
+  explicit FakeServer(Script script, bool accept_token = true)
+      : script_(std::move(script)), accept_token_(accept_token) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    ::listen(listen_fd_, 16);
+    socklen_t length = sizeof(address);
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+
+  ~FakeServer() {
+    stopping_ = true;
+    acceptor_.join();
+    drop_connections();
+    for (auto& thread : readers_) thread.join();
+    ::close(listen_fd_);
+  }
+
+  uint16_t port() const { return port_; }
+  int accepted() const { return accepted_.load(); }
+  // Cuts every open connection (the client sees the peer go away).
+  void drop_connections() {
+    std::lock_guard lock(mutex_);
+    for (auto& connection : connections_) connection->shutdown();
+  }
+
+ private:
+  void accept_loop() {
+    while (!stopping_) {
+      pollfd poll_fd{listen_fd_, POLLIN, 0};
+      if (::poll(&poll_fd, 1, 20) <= 0) continue;
+      const int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) continue;
+      ++accepted_;
+      auto connection = std::make_shared<FakeConnection>(fd);
+      std::lock_guard lock(mutex_);
+      connections_.push_back(connection);
+      readers_.emplace_back([this, connection] { serve(*connection); });
+    }
+  }
+
+  static bool read_exactly(int fd, void* data, size_t bytes) {
+    auto* out = static_cast<char*>(data);
+    while (bytes > 0) {
+      const ssize_t n = ::recv(fd, out, bytes, 0);
+      if (n <= 0) return false;
+      out += n;
+      bytes -= static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  void serve(FakeConnection& connection) {
+    std::vector<uint64_t> words;
+    for (;;) {
+      std::byte prefix[4];
+      if (!read_exactly(connection.fd(), prefix, 4)) return;
+      const uint32_t length = wire::decode_frame_length(prefix);
+      words.assign((length + 4 + 7) / 8, 0);
+      auto* frame = reinterpret_cast<std::byte*>(words.data());
+      std::memcpy(frame, prefix, 4);
+      if (!read_exactly(connection.fd(), frame + 4, length)) return;
+      std::string_view why;
+      const wire::Message* message = wire::verify_frame(frame, length + 4, &why);
+      if (message == nullptr) return;
+      if (message->body_type() == wire::Body::Hello) {
+        answer_hello(connection, *message);
+        if (!accept_token_) return;
+        continue;
+      }
+      script_(connection, *message);
+    }
+  }
+
+  void answer_hello(FakeConnection& connection, const wire::Message& message) {
+    if (!accept_token_) {
+      connection.reply(message.request_id(), wire::Body::Error, [](auto& b) {
+        return wire::CreateErrorDirect(b, wire::ErrorCode::Unauthorized, "unknown token").Union();
+      });
+      connection.shutdown();
+      return;
+    }
+    connection.reply(message.request_id(), wire::Body::HelloOk, [](auto& b) {
+      return wire::CreateHelloOkDirect(b, 1, "fake", "tenant", 1 << 20, 64, 100, 1000).Union();
+    });
+  }
+
+  Script script_;
+  bool accept_token_;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> accepted_{0};
+  std::thread acceptor_;
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<FakeConnection>> connections_;
+  std::vector<std::thread> readers_;
+};
+
+}  // namespace orderlog::client::testing

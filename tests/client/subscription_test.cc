@@ -1,0 +1,195 @@
+// Subscriptions against a real orderlogd: catch-up then live with no gap and no
+// duplicate, small credit windows, live-end start, stop, and resuming after the
+// server restarts on the same data directory and port.
+#include "orderlog/client/subscription.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <thread>
+
+#include "server_fixture.h"
+#include "tcp_proxy.h"
+
+namespace orderlog::client::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Collects what a subscription delivers, and its state changes.
+class Recorder {
+ public:
+  EventHandler events() {
+    return [this](const Event& event) {
+      std::lock_guard lock(mutex_);
+      received_.push_back(event);
+      changed_.notify_all();
+    };
+  }
+  StateHandler states() {
+    return [this](const SubscriptionStatus& status) {
+      std::lock_guard lock(mutex_);
+      states_.push_back(status.state);
+      changed_.notify_all();
+    };
+  }
+  bool wait_for_events(size_t count, std::chrono::milliseconds timeout = 20s) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return received_.size() >= count; });
+  }
+  bool wait_for_state(SubscriptionState state, std::chrono::milliseconds timeout = 20s) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return std::find(states_.begin(), states_.end(), state) != states_.end(); });
+  }
+  std::vector<Event> received() {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Event> received_;
+  std::vector<SubscriptionState> states_;
+};
+
+NewEvent numbered(int i) {
+  NewEvent event;
+  event.type = "Numbered";
+  event.payload = std::to_string(i);
+  return event;
+}
+
+void append_numbered(Client& client, const std::string& stream, int from, int to) {
+  for (int i = from; i < to; i += 10) {
+    std::vector<NewEvent> events;
+    for (int j = i; j < std::min(i + 10, to); ++j) events.push_back(numbered(j));
+    Result<AppendResult> appended = client.append(stream, ExpectedVersion::any(), std::move(events));
+    ASSERT_TRUE(appended.ok()) << appended.error().to_string();
+  }
+}
+
+// Every event 0..count-1 of `stream`, each once, in order, positions increasing.
+void expect_exactly_once_in_order(const std::vector<Event>& events, size_t count) {
+  ASSERT_EQ(events.size(), count);
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].payload, std::to_string(i));
+    EXPECT_EQ(events[i].version, i + 1);
+    if (i > 0) {
+      EXPECT_GT(events[i].position, events[i - 1].position);
+    }
+  }
+}
+
+using ClientSubscription = ServerTest;
+
+TEST_F(ClientSubscription, CatchUpThenLiveWithConcurrentAppendsHasNoGapAndNoDuplicate) {
+  auto client = connect();
+  const std::string stream = unique("sub");
+  append_numbered(*client, stream, 0, 200);
+  Recorder recorder;
+  SubscribeOptions options;
+  options.stream_prefix = stream;
+  options.credit_window = 64;
+  std::thread writer([&] { append_numbered(*client, stream, 200, 500); });
+  auto subscription = client->subscribe(options, recorder.events(), recorder.states());
+  ASSERT_TRUE(subscription.ok()) << subscription.error().to_string();
+  writer.join();
+  ASSERT_TRUE(recorder.wait_for_events(500));
+  EXPECT_TRUE(recorder.wait_for_state(SubscriptionState::CaughtUp));
+  std::this_thread::sleep_for(50ms);  // nothing more may arrive
+  expect_exactly_once_in_order(recorder.received(), 500);
+  EXPECT_EQ((*subscription)->last_position(), recorder.received().back().position);
+}
+
+TEST_F(ClientSubscription, TinyCreditWindowStillDeliversEverything) {
+  auto client = connect();
+  const std::string stream = unique("credit");
+  append_numbered(*client, stream, 0, 100);
+  Recorder recorder;
+  SubscribeOptions options;
+  options.stream_prefix = stream;
+  options.credit_window = 2;
+  auto subscription = client->subscribe(options, recorder.events());
+  ASSERT_TRUE(subscription.ok()) << subscription.error().to_string();
+  ASSERT_TRUE(recorder.wait_for_events(100));
+  expect_exactly_once_in_order(recorder.received(), 100);
+}
+
+TEST_F(ClientSubscription, FromLiveEndSkipsHistory) {
+  auto client = connect();
+  const std::string stream = unique("live");
+  append_numbered(*client, stream, 0, 10);
+  Recorder recorder;
+  SubscribeOptions options;
+  options.stream_prefix = stream;
+  options.from_live_end = true;
+  auto subscription = client->subscribe(options, recorder.events());
+  ASSERT_TRUE(subscription.ok()) << subscription.error().to_string();
+  ASSERT_TRUE(client->append(stream, ExpectedVersion::any(), {numbered(10)}).ok());
+  ASSERT_TRUE(recorder.wait_for_events(1));
+  std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(recorder.received().size(), 1u);
+  EXPECT_EQ(recorder.received()[0].payload, "10");
+}
+
+TEST_F(ClientSubscription, StopEndsTheSubscriptionWithClosed) {
+  auto client = connect();
+  Recorder recorder;
+  SubscribeOptions options;
+  options.stream_prefix = unique("stop");
+  auto subscription = client->subscribe(options, recorder.events(), recorder.states());
+  ASSERT_TRUE(subscription.ok()) << subscription.error().to_string();
+  (*subscription)->stop();
+  EXPECT_TRUE(recorder.wait_for_state(SubscriptionState::Ended, 1s));
+  EXPECT_FALSE((*subscription)->active());
+  (*subscription)->stop();  // idempotent
+}
+
+// Not on the shared server: this one restarts its own. orderlogd picks a new port
+// each start (ServerProcess always passes --listen 127.0.0.1:0, and a second --listen
+// is refused), so the client dials a fixed relay in front of it: to the client this
+// is the same server going away and coming back at the same address.
+TEST(ClientSubscriptionRestart, ResumesAfterTheServerRestarts) {
+  const std::string dir = make_temp_dir();
+  auto server = start_server(dir);
+  ASSERT_NE(server, nullptr);
+  TcpProxy proxy(server->port());
+  ClientOptions options = client_options(proxy.port());
+  options.reconnect_backoff_max = 200ms;
+  auto client = Client::connect(options);
+  ASSERT_TRUE(client.ok()) << client.error().to_string();
+  const std::string stream = unique("restart");
+  append_numbered(**client, stream, 0, 50);
+
+  Recorder recorder;
+  SubscribeOptions subscribe;
+  subscribe.stream_prefix = stream;
+  auto subscription = (*client)->subscribe(subscribe, recorder.events(), recorder.states());
+  ASSERT_TRUE(subscription.ok()) << subscription.error().to_string();
+  ASSERT_TRUE(recorder.wait_for_events(50));
+
+  EXPECT_EQ(server->stop(SIGTERM), 0) << server->log();
+  EXPECT_TRUE(recorder.wait_for_state(SubscriptionState::Disconnected, 5s));
+  EXPECT_EQ((*client)->ping(1).error().code, ErrorCode::ConnectionFailed);  // down: fails, does not hang
+  server = start_server(dir);
+  ASSERT_NE(server, nullptr);
+  proxy.set_target(server->port());
+
+  // The same Client reconnects by itself on its next request.
+  append_numbered(**client, stream, 50, 100);
+  ASSERT_TRUE(recorder.wait_for_events(100));
+  EXPECT_TRUE(recorder.wait_for_state(SubscriptionState::Reconnected, 1s));
+  std::this_thread::sleep_for(50ms);
+  expect_exactly_once_in_order(recorder.received(), 100);
+  (*subscription)->stop();
+  EXPECT_EQ(server->stop(SIGTERM), 0) << server->log();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace orderlog::client::testing

@@ -1,0 +1,163 @@
+// Client transport behaviour against a scripted fake server: out-of-order replies,
+// timeouts, lost connections, resends, refused handshakes, the in-flight bound.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "fake_server.h"
+#include "orderlog/client/client.h"
+
+namespace orderlog::client {
+namespace {
+
+using testing::FakeConnection;
+using testing::FakeServer;
+using namespace std::chrono_literals;
+
+ClientOptions options_for(const FakeServer& server) {
+  ClientOptions options;
+  options.port = server.port();
+  options.token = "token";
+  options.client_name = "transport_test";
+  options.request_timeout = 2s;
+  options.connect_timeout = 2s;
+  return options;
+}
+
+uint64_t ping_payload(const wire::Message& message) { return message.body_as_Ping()->payload(); }
+
+TEST(ClientTransport, RepliesArrivingOutOfOrderReachTheirCallers) {
+  std::vector<std::pair<uint64_t, uint64_t>> held;  // request id, payload
+  FakeServer server([&](FakeConnection& connection, const wire::Message& message) {
+    held.emplace_back(message.request_id(), ping_payload(message));
+    if (held.size() < 10) return;
+    for (auto it = held.rbegin(); it != held.rend(); ++it) connection.pong(it->first, it->second);
+  });
+  auto client = Client::connect(options_for(server));
+  ASSERT_TRUE(client.ok()) << client.error().to_string();
+  std::vector<std::future<Result<Pong>>> pongs;
+  for (uint64_t i = 0; i < 10; ++i) pongs.push_back((*client)->call_future(PingRequest{i}));
+  for (uint64_t i = 0; i < 10; ++i) {
+    Result<Pong> pong = pongs[i].get();
+    ASSERT_TRUE(pong.ok()) << pong.error().to_string();
+    EXPECT_EQ(pong->payload, i);
+  }
+}
+
+TEST(ClientTransport, RequestWithoutReplyTimesOut) {
+  FakeServer server([](FakeConnection&, const wire::Message&) {});
+  ClientOptions options = options_for(server);
+  options.request_timeout = 200ms;
+  auto client = Client::connect(options);
+  ASSERT_TRUE(client.ok());
+  const auto start = std::chrono::steady_clock::now();
+  Result<Pong> pong = (*client)->ping(1);
+  ASSERT_FALSE(pong.ok());
+  EXPECT_EQ(pong.error().code, ErrorCode::Timeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST(ClientTransport, LateReplyAfterATimeoutIsDropped) {
+  FakeServer server([](FakeConnection& connection, const wire::Message& message) {
+    if (ping_payload(message) == 1) std::this_thread::sleep_for(400ms);
+    connection.pong(message.request_id(), ping_payload(message));
+  });
+  ClientOptions options = options_for(server);
+  options.request_timeout = 150ms;
+  auto client = Client::connect(options);
+  ASSERT_TRUE(client.ok());
+  EXPECT_EQ((*client)->ping(1).error().code, ErrorCode::Timeout);
+  std::this_thread::sleep_for(300ms);  // the late reply to 1 arrives meanwhile
+  Result<Pong> second = (*client)->ping(2);
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+  EXPECT_EQ(second->payload, 2u);
+}
+
+// The server's first request cuts its connection; later ones are answered.
+FakeServer::Script drop_first_request() {
+  auto dropped = std::make_shared<std::atomic<bool>>(false);
+  return [dropped](FakeConnection& connection, const wire::Message& message) {
+    if (!dropped->exchange(true)) {
+      connection.shutdown();
+      return;
+    }
+    connection.pong(message.request_id(), ping_payload(message));
+  };
+}
+
+TEST(ClientTransport, LostConnectionFailsRequestsInFlightWithDisconnected) {
+  FakeServer server(drop_first_request());
+  ClientOptions options = options_for(server);
+  options.retries_max = 0;
+  auto client = Client::connect(options);
+  ASSERT_TRUE(client.ok());
+  Result<Pong> lost = (*client)->ping(1);
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, ErrorCode::Disconnected);
+  // The next call reconnects by itself.
+  Result<Pong> second = (*client)->ping(2);
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+  EXPECT_EQ(second->payload, 2u);
+  EXPECT_EQ(server.accepted(), 2);
+}
+
+TEST(ClientTransport, LostRequestIsResentOverANewConnection) {
+  FakeServer server(drop_first_request());
+  auto client = Client::connect(options_for(server));  // retries_max = 2
+  ASSERT_TRUE(client.ok());
+  Result<Pong> pong = (*client)->ping(7);
+  ASSERT_TRUE(pong.ok()) << pong.error().to_string();
+  EXPECT_EQ(pong->payload, 7u);
+  EXPECT_EQ(server.accepted(), 2);
+}
+
+TEST(ClientTransport, ConnectToAClosedPortFailsQuickly) {
+  uint16_t port = 0;
+  { FakeServer gone([](FakeConnection&, const wire::Message&) {}); port = gone.port(); }
+  ClientOptions options;
+  options.port = port;
+  const auto start = std::chrono::steady_clock::now();
+  auto client = Client::connect(options);
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.error().code, ErrorCode::ConnectionFailed);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+TEST(ClientTransport, RefusedTokenIsUnauthorized) {
+  FakeServer server([](FakeConnection&, const wire::Message&) {}, /*accept_token=*/false);
+  auto client = Client::connect(options_for(server));
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.error().code, ErrorCode::Unauthorized);
+}
+
+TEST(ClientTransport, BlockingCallFromACallbackIsRefusedNotDeadlocked) {
+  FakeServer server([](FakeConnection& c, const wire::Message& m) { c.pong(m.request_id(), ping_payload(m)); });
+  auto client = Client::connect(options_for(server));
+  ASSERT_TRUE(client.ok());
+  std::promise<ErrorCode> inner;
+  Client* raw = client->get();
+  raw->call_async(PingRequest{1}, [&](Result<Pong>) { inner.set_value(raw->ping(2).error().code); });
+  EXPECT_EQ(inner.get_future().get(), ErrorCode::InvalidArgument);
+}
+
+TEST(ClientTransport, CallersBeyondTheInflightLimitWait) {
+  FakeServer server([](FakeConnection&, const wire::Message&) {});
+  ClientOptions options = options_for(server);
+  options.inflight_max = 4;
+  options.request_timeout = 300ms;
+  auto client = Client::connect(options);
+  ASSERT_TRUE(client.ok());
+  auto timeouts = std::make_shared<std::atomic<int>>(0);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) {
+    (*client)->call_async(PingRequest{}, [timeouts](Result<Pong> r) { *timeouts += r.error().code == ErrorCode::Timeout; });
+  }
+  // The fifth waited for a slot, which only the first four timing out freed.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms);
+  while (timeouts->load() < 5) std::this_thread::sleep_for(10ms);
+}
+
+}  // namespace
+}  // namespace orderlog::client

@@ -1,0 +1,176 @@
+// Tenants and limits at the wire level: ACL denials are Forbidden, a tenant over its
+// rate limit gets Busy, read pages are cut to fit frame_bytes_max (and resume exactly
+// where they stopped), and connections over connections_max are refused with Busy.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "server_fixture.h"
+
+namespace orderlog::testing {
+namespace {
+
+constexpr char kAdminToken[] = "admin-token-0123456789";
+constexpr char kReaderToken[] = "reader-token-0123456789";
+constexpr char kSlowToken[] = "slow-token-0123456789abc";
+
+constexpr char kTenantsToml[] = R"(
+[server]
+frame_bytes_max = 65536
+# Not a local address: the server only starts because --listen (a flag) wins.
+listen = "192.0.2.1:7070"
+
+[[tenant]]
+name = "admin"
+token = "admin-token-0123456789"
+read = [""]
+write = [""]
+commands = ["*"]
+query = true
+
+[[tenant]]
+name = "reader"
+token = "reader-token-0123456789"
+read = ["public-"]
+write = []
+commands = ["ConfirmOrder"]
+query = false
+
+[[tenant]]
+name = "slow"
+token = "slow-token-0123456789abc"
+read = [""]
+write = [""]
+commands = ["*"]
+query = true
+rate = 1
+burst = 3
+)";
+
+class TenantLimitsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    data_dir_ = new std::string(fresh_data_dir("tenants"));
+    server_ = start_server(*data_dir_, kTenantsToml).release();
+  }
+  static void TearDownTestSuite() {
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->stop(), 0) << server_->log();
+    }
+    delete server_;
+    remove_data_dir(*data_dir_);
+    delete data_dir_;
+  }
+  void SetUp() override { ASSERT_NE(server_, nullptr); }
+
+  static inline ServerProcess* server_ = nullptr;
+  static inline std::string* data_dir_ = nullptr;
+};
+
+TEST_F(TenantLimitsTest, AclDenialsAreForbidden) {
+  auto admin = connect_ready(server_->port(), kAdminToken);
+  auto reader = connect_ready(server_->port(), kReaderToken);
+  ASSERT_TRUE(admin && reader);
+  ASSERT_EQ(call(*admin, append_n(1, "public-news", 1)).type(), wire::Body::AppendOk);
+  EXPECT_EQ(call(*reader, append_n(2, "public-news", 1)).error_code(), wire::ErrorCode::Forbidden);
+  EXPECT_EQ(call(*reader, read_stream(3, "public-news", 1, false, 10)).type(), wire::Body::ReadOk);
+  EXPECT_EQ(call(*reader, read_stream(4, "private-notes", 1, false, 10)).error_code(), wire::ErrorCode::Forbidden);
+  EXPECT_EQ(call(*reader, read_all(5, 0, 10)).error_code(), wire::ErrorCode::Forbidden);
+  EXPECT_EQ(call(*reader, read_by_type(6, "TestEvent", 0, 10)).error_code(), wire::ErrorCode::Forbidden);
+  EXPECT_EQ(call(*reader, read_by_time(7, 0, 0, 0, 10)).error_code(), wire::ErrorCode::Forbidden);
+  EXPECT_EQ(call(*reader, subscribe(8, from_live_end())).error_code(), wire::ErrorCode::Forbidden);
+  EXPECT_EQ(call(*reader, subscribe(9, from_live_end("public-"))).type(),
+            wire::Body::SubscribeOk);
+  reader->read_frame();  // its SubscriptionCaughtUp
+  const auto create = execute(10, wire::Command::CreateOrder, [](auto& b) {
+    return wire::CreateCreateOrder(b, b.CreateString("o1"), b.CreateString("c1"), b.CreateString("EUR")).Union();
+  });
+  EXPECT_EQ(call(*reader, create).error_code(), wire::ErrorCode::Forbidden);
+  EXPECT_EQ(call(*reader, query(11, wire::QueryKind::CurrenciesQuery, [](auto& b) {
+              return wire::CreateCurrenciesQuery(b).Union();
+            })).error_code(),
+            wire::ErrorCode::Forbidden);
+  EXPECT_EQ(call(*reader, order_at(12, "o1", 1, 0)).error_code(), wire::ErrorCode::Forbidden);
+}
+
+TEST_F(TenantLimitsTest, TenantOverItsRateLimitGetsBusy) {
+  auto slow = connect_ready(server_->port(), kSlowToken);
+  ASSERT_NE(slow, nullptr);
+  int pongs = 0, busy = 0;
+  for (uint64_t id = 1; id <= 10; ++id) {
+    const Frame reply = call(*slow, ping(id));
+    if (reply.type() == wire::Body::Pong) ++pongs;
+    if (reply.error_code() == wire::ErrorCode::Busy) ++busy;
+  }
+  EXPECT_GE(pongs, 3) << "the burst is admitted";
+  EXPECT_LE(pongs, 5);
+  EXPECT_EQ(pongs + busy, 10);
+  // Another tenant is not affected.
+  auto admin = connect_ready(server_->port(), kAdminToken);
+  ASSERT_NE(admin, nullptr);
+  EXPECT_EQ(call(*admin, ping(1)).type(), wire::Body::Pong);
+}
+
+TEST_F(TenantLimitsTest, ReadPagesAreCutToFitTheFrameAndResumeExactly) {
+  auto admin = connect_ready(server_->port(), kAdminToken);
+  ASSERT_NE(admin, nullptr);
+  TestStreamAppend big{"big-events", {}};
+  // 12 events of 4 KB per append keep each request under the 64 KiB frame limit.
+  for (int i = 0; i < 12; ++i) big.events.push_back({"Big", std::string(4000, static_cast<char>('a' + i))});
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(call(*admin, append(1, {big})).type(), wire::Body::AppendOk);
+  uint64_t next = 1;
+  uint64_t expected_version = 1;
+  int pages = 0;
+  for (bool end = false; !end; ++pages) {
+    const Frame reply = call(*admin, read_stream(2, "big-events", next, false, 1000));
+    ASSERT_LE(reply.size, 4u + 65536u);
+    const auto* page = reply.message()->body_as_ReadOk();
+    ASSERT_NE(page, nullptr) << reply.error_message();
+    for (const wire::Event* event : *page->events()) EXPECT_EQ(event->version(), expected_version++);
+    next = page->next();
+    end = page->end();
+    ASSERT_LT(pages, 100);
+  }
+  EXPECT_EQ(expected_version, 121u) << "every event once";
+  EXPECT_GT(pages, 1) << "the page was cut to fit 64 KiB frames";
+}
+
+class ConnectionLimitTest : public ::testing::Test {};
+
+TEST_F(ConnectionLimitTest, ConnectionsOverTheLimitAreRefusedWithBusy) {
+  const std::string data_dir = fresh_data_dir("connlimit");
+  auto server = start_server(data_dir, "", {"--connections-max", "2"});
+  ASSERT_NE(server, nullptr);
+  const std::string token = read_admin_token(data_dir);
+  auto first = connect_ready(server->port(), token);
+  auto second = connect_ready(server->port(), token);
+  ASSERT_TRUE(first && second);
+  auto third = RawConnection::connect(server->port());
+  ASSERT_NE(third, nullptr);
+  auto refused = third->read_frame();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->error_code(), wire::ErrorCode::Busy);
+  EXPECT_TRUE(third->wait_closed());
+  // Once a connection closes, there is room again.
+  first.reset();
+  std::unique_ptr<RawConnection> again;
+  for (int attempt = 0; attempt < 100 && again == nullptr; ++attempt) {
+    auto candidate = RawConnection::connect(server->port());
+    ASSERT_NE(candidate, nullptr);
+    ASSERT_TRUE(candidate->send(hello(1, token)));
+    auto reply = candidate->read_frame();
+    if (reply.has_value() && reply->type() == wire::Body::HelloOk) {
+      again = std::move(candidate);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(call(*again, ping(2)).type(), wire::Body::Pong);
+  EXPECT_EQ(call(*second, ping(3)).type(), wire::Body::Pong);
+  EXPECT_EQ(server->stop(), 0) << server->log();
+  remove_data_dir(data_dir);
+}
+
+}  // namespace
+}  // namespace orderlog::testing
