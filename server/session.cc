@@ -161,12 +161,12 @@ void Session::process_frames() {
   processing_ = true;
   bool need_more = false;
   while (can_process()) {
-    const FrameDecoder::Next next = decoder_.next();
-    if (next.outcome == FrameDecoder::Outcome::kNeedMore) {
+    const wire::FrameDecoder::Next next = decoder_.next();
+    if (next.outcome == wire::FrameDecoder::Outcome::kNeedMore) {
       need_more = true;
       break;
     }
-    if (next.outcome == FrameDecoder::Outcome::kBadLength) {
+    if (next.outcome == wire::FrameDecoder::Outcome::kBadLength) {
       // The stream cannot be resynchronised after a bad length.
       fail(next.length < wire::kFrameBytesMin ? wire::ErrorCode::BadRequest : wire::ErrorCode::TooLarge,
            "frame length " + std::to_string(next.length) + " is outside [" + std::to_string(wire::kFrameBytesMin) +

@@ -2,8 +2,8 @@
 // so its state needs no locks; work finished elsewhere (the store's writer thread, the
 // command pool, the commit notifier) is posted back to the strand.
 //
-// Reading: large reads into a FrameDecoder, then every complete frame is handled in
-// turn. Reading stops (backpressure, not errors) while the connection has
+// Reading: large reads into a wire::FrameDecoder, then every complete frame is handled
+// in turn. Reading stops (backpressure, not errors) while the connection has
 // inflight_per_connection_max requests unanswered, while its unsent output is over a
 // high-water mark, and while the server's AppendGate is full; it resumes when that
 // clears. Writing: replies are gathered into one queue and written with one
@@ -32,10 +32,10 @@
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 
-#include "server/frame_codec.h"
 #include "server/services.h"
 #include "server/subscription.h"
 #include "server/wire_convert.h"
+#include "wire/frame_decoder.h"
 
 namespace orderlog::server {
 
@@ -113,7 +113,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const Services& services_;
   SessionRegistry& registry_;
   const std::string peer_;
-  FrameDecoder decoder_;
+  wire::FrameDecoder decoder_;
 
   State state_ = State::kHandshake;
   Tenant* tenant_ = nullptr;

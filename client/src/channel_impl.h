@@ -18,7 +18,7 @@
 
 #include "backoff.h"
 #include "channel.h"
-#include "frame_reader.h"
+#include "wire/frame_decoder.h"
 
 namespace orderlog::client::detail {
 
@@ -34,15 +34,18 @@ struct Op {
   bool answered = false;  // a stream's first frame arrived: no timeout any more
 };
 
+// One read asks for this much: many pipelined replies per syscall.
+inline constexpr size_t kReadBytes = 64 * 1024;
+
 // One TCP connection attempt and its buffers; handlers hold it by shared_ptr, so a
 // late completion for a dropped connection still finds its buffers alive.
 struct Connection {
   Connection(asio::io_context& io, uint32_t frame_bytes_max)
-      : socket(io), resolver(io), handshake_timer(io), reader(frame_bytes_max) {}
+      : socket(io), resolver(io), handshake_timer(io), reader(frame_bytes_max, kReadBytes) {}
   asio::ip::tcp::socket socket;
   asio::ip::tcp::resolver resolver;
   asio::steady_timer handshake_timer;  // connect + handshake must finish by then
-  FrameReader reader;
+  wire::FrameDecoder reader;
   std::vector<std::byte> out;  // bytes of the write in flight
   bool writing = false;        // a write is in flight on this socket
   Frame hello;

@@ -193,7 +193,7 @@ void Channel::Impl::lose(const std::shared_ptr<Connection>& connection, const Er
 }
 
 void Channel::Impl::read_more(const std::shared_ptr<Connection>& connection) {
-  const std::span<std::byte> space = connection->reader.writable();
+  const std::span<std::byte> space = connection->reader.prepare();
   connection->socket.async_read_some(
       asio::buffer(space.data(), space.size()), [this, connection](std::error_code error, size_t bytes) {
         if (connection != connection_) return;
@@ -210,15 +210,14 @@ void Channel::Impl::read_more(const std::shared_ptr<Connection>& connection) {
 // Handles every complete frame in the read buffer; false when the connection is gone.
 bool Channel::Impl::drain_frames(const std::shared_ptr<Connection>& connection) {
   for (;;) {
-    std::span<const std::byte> frame;
-    const FrameReader::Status status = connection->reader.next(&frame);
-    if (status == FrameReader::Status::NeedMore) return true;
-    if (status == FrameReader::Status::BadLength) {
+    const wire::FrameDecoder::Next next = connection->reader.next();
+    if (next.outcome == wire::FrameDecoder::Outcome::kNeedMore) return true;
+    if (next.outcome == wire::FrameDecoder::Outcome::kBadLength) {
       lose(connection, protocol_error("the server sent a frame with an invalid length"));
       return false;
     }
     std::string_view why;
-    const wire::Message* message = wire::verify_frame(frame.data(), frame.size(), &why);
+    const wire::Message* message = wire::verify_frame(next.frame.data(), next.frame.size(), &why);
     if (message == nullptr) {
       lose(connection, protocol_error("the server sent an invalid frame: " + std::string(why)));
       return false;

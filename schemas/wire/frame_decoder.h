@@ -1,16 +1,18 @@
 // FrameDecoder: splits the byte stream of a connection into frames
-// ([u32 length LE][Message], see schemas/wire/frame.h). Pure and socket-free so its
-// edge cases (split prefixes, frames spanning reads, hostile lengths) are unit-tested
-// without a network.
+// ([u32 length LE][Message], see wire/frame.h). Shared by orderlogd's sessions and the
+// client's channel. Pure and socket-free so its edge cases (split prefixes, frames
+// spanning reads, hostile lengths) are unit-tested without a network; and free of
+// FlatBuffers and Asio, so it is cheap to include anywhere.
 //
-// The session reads into prepare()'s space (large reads: many pipelined frames per
+// The reader reads into prepare()'s space (large reads: many pipelined frames per
 // syscall), commit()s what arrived, and takes frames with next() until it says
 // kNeedMore. A frame handed out is contiguous, starts with its prefix and sits at an
 // 8-byte-aligned address (copied to an aligned scratch buffer when it does not lie so
 // in the read buffer), because FlatBuffers reads fields in place.
 //
 // A length below kFrameBytesMin or above the maximum is kBadLength: the stream cannot
-// be resynchronised, so the caller answers and closes. Not thread-safe.
+// be resynchronised, so the server answers and closes, and the client drops the
+// connection as a broken peer. Not thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -18,17 +20,18 @@
 #include <span>
 #include <vector>
 
-namespace orderlog::server {
+namespace orderlog::wire {
 
 class FrameDecoder {
  public:
-  // `frame_bytes_max`: the largest body accepted. `read_bytes`: the usual read size.
+  // `frame_bytes_max`: the largest body accepted. `read_bytes`: the usual read size
+  // (at least 64), which is also the capacity an idle decoder holds.
   FrameDecoder(uint32_t frame_bytes_max, size_t read_bytes);
 
   // Writable space for the next read (at least `read_bytes`, or what the frame being
   // assembled still needs). Valid until the next call of any method.
   std::span<std::byte> prepare();
-  // `bytes` of prepare()'s space were filled.
+  // `bytes` of prepare()'s space were filled. REQUIRES: `bytes` fits that space.
   void commit(size_t bytes);
 
   enum class Outcome { kFrame, kNeedMore, kBadLength };
@@ -59,4 +62,4 @@ class FrameDecoder {
   std::vector<uint64_t> scratch_;  // aligned copy of a misaligned frame
 };
 
-}  // namespace orderlog::server
+}  // namespace orderlog::wire

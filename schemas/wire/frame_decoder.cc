@@ -1,13 +1,24 @@
-// See frame_codec.h.
-#include "server/frame_codec.h"
+// See frame_decoder.h.
+#include "wire/frame_decoder.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
-#include "orderlog/check.h"
 #include "wire/frame.h"
 
-namespace orderlog::server {
+// orderlog_wire is compiled into the client, which does not link the engine and its
+// OL_CHECK; a broken contract here is a caller's bug all the same, so it aborts.
+#define OL_WIRE_CHECK(condition)                                                                \
+  do {                                                                                          \
+    if (!(condition)) [[unlikely]] {                                                            \
+      std::fprintf(stderr, "%s:%d: orderlog check failed: %s\n", __FILE__, __LINE__, #condition); \
+      std::abort();                                                                             \
+    }                                                                                           \
+  } while (false)
+
+namespace orderlog::wire {
 namespace {
 
 size_t words_for(size_t bytes) { return (bytes + sizeof(uint64_t) - 1) / sizeof(uint64_t); }
@@ -47,11 +58,11 @@ std::span<std::byte> FrameDecoder::prepare() {
   }
   size_t want = read_bytes_;
   const size_t buffered = end_ - begin_;
-  if (buffered >= wire::kFramePrefixBytes) {
-    const uint32_t length = wire::decode_frame_length(data() + begin_);
+  if (buffered >= kFramePrefixBytes) {
+    const uint32_t length = decode_frame_length(data() + begin_);
     // Only a length next() would accept may grow the buffer.
-    if (length >= wire::kFrameBytesMin && length <= frame_bytes_max_) {
-      const size_t frame_bytes = wire::kFramePrefixBytes + length;
+    if (length >= kFrameBytesMin && length <= frame_bytes_max_) {
+      const size_t frame_bytes = kFramePrefixBytes + length;
       if (frame_bytes > buffered) want = std::max(want, frame_bytes - buffered);
     }
   }
@@ -63,21 +74,21 @@ std::span<std::byte> FrameDecoder::prepare() {
 }
 
 void FrameDecoder::commit(size_t bytes) {
-  OL_CHECK(bytes <= capacity_bytes() - end_);
+  OL_WIRE_CHECK(bytes <= capacity_bytes() - end_);
   end_ += bytes;
 }
 
 FrameDecoder::Next FrameDecoder::next() {
   Next result;
   const size_t buffered = end_ - begin_;
-  if (buffered < wire::kFramePrefixBytes) return result;
+  if (buffered < kFramePrefixBytes) return result;
   const std::byte* frame = data() + begin_;
-  result.length = wire::decode_frame_length(frame);
-  if (result.length < wire::kFrameBytesMin || result.length > frame_bytes_max_) {
+  result.length = decode_frame_length(frame);
+  if (result.length < kFrameBytesMin || result.length > frame_bytes_max_) {
     result.outcome = Outcome::kBadLength;
     return result;
   }
-  const size_t frame_bytes = wire::kFramePrefixBytes + result.length;
+  const size_t frame_bytes = kFramePrefixBytes + result.length;
   if (buffered < frame_bytes) return result;
   if (begin_ % alignof(uint64_t) != 0) {
     scratch_.resize(words_for(frame_bytes));
@@ -90,4 +101,4 @@ FrameDecoder::Next FrameDecoder::next() {
   return result;
 }
 
-}  // namespace orderlog::server
+}  // namespace orderlog::wire
