@@ -1,7 +1,8 @@
 // The order handlers of dispatcher.h: ExecuteCommand, Query and OrderAt. Each checks
-// the ACL and the rate limit on the io thread, copies its request out of the frame,
-// and runs on the BlockingPool because the engine call may block (a command waits
-// for its append's fsync; a query may wait for a projection to reach min_position).
+// the ACL and the rate limit on the io thread and copies its request out of the
+// frame. A command is decided on the io thread and completes when its append is
+// durable (OrderService::execute_async); queries and OrderAt run on the BlockingPool
+// because they may block (waiting for a projection to reach min_position).
 #include <chrono>
 #include <string>
 #include <type_traits>
@@ -129,9 +130,17 @@ std::optional<Reply> handle_execute_command(const Services& services, const Requ
   auto decoded = decode_command(execute);
   if (!decoded.is_ok()) return status_reply(request.id, decoded.status());
   decoded->context.tenant = request.tenant->name();
-  services.pool->post([services, id = request.id, command = std::move(decoded).value(), sink = make_sink()] {
-    sink(command_reply(id, services.orders->execute(command.command, command.context)));
-  });
+  // The load and the decision run here; the append's fsync is waited for by nobody:
+  // the reply is encoded where the command completes (usually the store's writer
+  // thread) and handed to the session. Retries after a concurrent write, which back
+  // off, run on the pool.
+  BlockingPool* pool = services.pool;
+  services.orders->execute_async(
+      std::move(decoded->command), std::move(decoded->context),
+      [pool](std::function<void()> work) { pool->post(std::move(work)); },
+      [id = request.id, sink = make_sink()](Result<order::CommandOutcome> outcome) {
+        sink(command_reply(id, outcome));
+      });
   return std::nullopt;
 }
 

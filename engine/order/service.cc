@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "orderlog/check.h"
 #include "order/aggregate_cache.h"
 #include "order/aggregate_record.h"
 
@@ -119,46 +120,106 @@ struct OrderService::Impl {
                          GlobalPosition{original.last_position}, true};
   }
 
-  Result<AppendResult> append(const AggregateRecord& record, const std::string& stream,
-                              const std::vector<Event>& events, const CommandContext& context) {
-    const std::string command_id = context.command_id.to_string();
+  // A command's events as the store takes them. The NewEvents view the other members,
+  // so a PreparedAppend is filled in place and never moved.
+  struct PreparedAppend {
+    std::string command_id;
     std::vector<EncodedEvent> encoded;
-    encoded.reserve(events.size());
-    for (const Event& event : events) encoded.push_back(encode_event(event));
-    const Tag tags[] = {{kCommandIdTag, command_id}, {kTenantTag, context.tenant}};
-    std::vector<NewEvent> batch(events.size());
+    std::vector<NewEvent> batch;
+    Tag tags[2];
+  };
+
+  static void prepare_append(const std::vector<Event>& events, const CommandContext& context, PreparedAppend& out) {
+    out.command_id = context.command_id.to_string();
+    out.encoded.reserve(events.size());
+    for (const Event& event : events) out.encoded.push_back(encode_event(event));
+    out.tags[0] = {kCommandIdTag, out.command_id};
+    out.tags[1] = {kTenantTag, context.tenant};
+    out.batch.resize(events.size());
     for (size_t i = 0; i < events.size(); ++i) {
-      batch[i].id = derive_event_id(context.command_id, i);
-      batch[i].type = encoded[i].type;
-      batch[i].schema_version = encoded[i].schema_version;
-      batch[i].payload = encoded[i].payload;
-      batch[i].correlation_id = context.correlation_id.is_nil() ? context.command_id : context.correlation_id;
-      batch[i].causation_id = context.causation_id.is_nil() ? context.command_id : context.causation_id;
-      batch[i].tags = std::span(tags, context.tenant.empty() ? 1 : 2);
+      NewEvent& event = out.batch[i];
+      event.id = derive_event_id(context.command_id, i);
+      event.type = out.encoded[i].type;
+      event.schema_version = out.encoded[i].schema_version;
+      event.payload = out.encoded[i].payload;
+      event.correlation_id = context.correlation_id.is_nil() ? context.command_id : context.correlation_id;
+      event.causation_id = context.causation_id.is_nil() ? context.command_id : context.causation_id;
+      event.tags = std::span(out.tags, context.tenant.empty() ? 1 : 2);
     }
-    return store.append(stream, ExpectedVersion::exact(StreamVersion{record.state.version}), batch);
   }
 
-  Result<CommandOutcome> execute(const Command& command, const CommandContext& context) {
+  Status check_context(const CommandContext& context) const {
     if (context.command_id.is_nil()) return Status::invalid_argument("a command needs a command id");
     if (context.tenant.size() > kTenantBytesMax) {
       return Status::invalid_argument("tenant must be at most " + std::to_string(kTenantBytesMax) + " bytes");
     }
+    return Status::ok();
+  }
+
+  // What a command yields before its append: the outcome itself when nothing is to
+  // be appended (a duplicate, a refusal), or the record and the events to append.
+  struct Decided {
+    std::optional<CommandOutcome> outcome;
+    AggregateRecord record;
+    std::vector<Event> events;
+  };
+
+  Result<Decided> load_and_decide(const Command& command, const CommandContext& context) {
+    Decided decided;
+    OL_ASSIGN_OR_RETURN(decided.record, load_record(command_order_id(command)));
+    if (const ProcessedCommand* original = decided.record.find_command(context.command_id)) {
+      decided.outcome = CommandOutcome(duplicate_of(decided.record, *original));
+      return decided;
+    }
+    Decision decision = decide(decided.record.state, command);
+    if (auto* error = std::get_if<DomainError>(&decision)) {
+      refused.fetch_add(1, std::memory_order_relaxed);
+      decided.outcome = CommandOutcome(std::move(*error));
+      return decided;
+    }
+    decided.events = std::move(std::get<std::vector<Event>>(decision));
+    return decided;
+  }
+
+  // The appended events folded into the record, which goes to the cache.
+  CommandOutcome commit(AggregateRecord& record, std::vector<Event> events, const AppendResult& appended,
+                        const CommandContext& context) {
+    const uint64_t version_before = record.state.version;
+    for (const Event& event : events) record.state = order::apply(std::move(record.state), event);
+    record.last_position = appended.last_position.value;
+    record.recent_commands.push_back({context.command_id, version_before + 1, record.state.version,
+                                      appended.first_position.value, appended.last_position.value});
+    while (record.recent_commands.size() > options.recent_commands_max) record.recent_commands.pop_front();
+    cache.put(record);
+    maybe_snapshot(version_before, record);
+    return CommandOutcome(
+        CommandResult{record.state, std::move(events), appended.first_position, appended.last_position, false});
+  }
+
+  // A concurrent retry of this command got its append in first.
+  Result<CommandOutcome> raced_duplicate(const std::string& order_id, const AppendResult& appended) {
+    cache.erase(order_id);
+    OL_ASSIGN_OR_RETURN(AggregateRecord now, load_record(order_id));
+    return CommandOutcome(CommandResult{now.state, {}, appended.first_position, appended.last_position, true});
+  }
+
+  Status too_much_contention(const std::string& order_id) const {
+    return Status::wrong_expected_version(
+        order_id + ": gave up after " + std::to_string(options.conflict_retries_max) + " conflicting writes", 0);
+  }
+
+  Result<CommandOutcome> execute(const Command& command, const CommandContext& context) {
+    OL_RETURN_IF_ERROR(check_context(context));
     commands.fetch_add(1, std::memory_order_relaxed);
     const std::string& order_id = command_order_id(command);
     const std::string stream = order_stream_id(order_id);
     for (int attempt = 0; attempt <= options.conflict_retries_max; ++attempt) {
-      OL_ASSIGN_OR_RETURN(AggregateRecord record, load_record(order_id));
-      if (const ProcessedCommand* original = record.find_command(context.command_id)) {
-        return CommandOutcome(duplicate_of(record, *original));
-      }
-      Decision decision = decide(record.state, command);
-      if (auto* error = std::get_if<DomainError>(&decision)) {
-        refused.fetch_add(1, std::memory_order_relaxed);
-        return CommandOutcome(std::move(*error));
-      }
-      auto& events = std::get<std::vector<Event>>(decision);
-      Result<AppendResult> appended = append(record, stream, events, context);
+      OL_ASSIGN_OR_RETURN(Decided decided, load_and_decide(command, context));
+      if (decided.outcome) return std::move(*decided.outcome);
+      PreparedAppend prepared;
+      prepare_append(decided.events, context, prepared);
+      Result<AppendResult> appended =
+          store.append(stream, ExpectedVersion::exact(StreamVersion{decided.record.state.version}), prepared.batch);
       if (!appended.is_ok()) {
         if (appended.status().code() != StatusCode::kWrongExpectedVersion) return appended.status();
         conflicts.fetch_add(1, std::memory_order_relaxed);
@@ -166,25 +227,56 @@ struct OrderService::Impl {
         back_off(attempt);
         continue;
       }
-      if (appended->deduplicated) {  // a concurrent retry of this command got there first
-        cache.erase(order_id);
-        OL_ASSIGN_OR_RETURN(AggregateRecord now, load_record(order_id));
-        return CommandOutcome(CommandResult{now.state, {}, appended->first_position, appended->last_position, true});
-      }
-      const uint64_t version_before = record.state.version;
-      for (size_t i = 0; i < events.size(); ++i) record.state = order::apply(std::move(record.state), events[i]);
-      record.last_position = appended->last_position.value;
-      record.recent_commands.push_back({context.command_id, version_before + 1, record.state.version,
-                                        appended->first_position.value, appended->last_position.value});
-      while (record.recent_commands.size() > options.recent_commands_max) record.recent_commands.pop_front();
-      cache.put(record);
-      maybe_snapshot(version_before, record);
-      return CommandOutcome(CommandResult{record.state, std::move(events), appended->first_position,
-                                          appended->last_position, false});
+      if (appended->deduplicated) return raced_duplicate(order_id, *appended);
+      return commit(decided.record, std::move(decided.events), *appended, context);
     }
-    return Status::wrong_expected_version(
-        order_id + ": gave up after " + std::to_string(options.conflict_retries_max) + " conflicting writes",
-        0);
+    return too_much_contention(order_id);
+  }
+
+  // One command of execute_async, shared by its attempts.
+  struct AsyncCommand {
+    Command command;
+    CommandContext context;
+    Executor executor;
+    CommandCallback done;
+    int attempt = 0;
+  };
+
+  void execute_async(const std::shared_ptr<AsyncCommand>& op) {
+    Result<Decided> decided = load_and_decide(op->command, op->context);
+    if (!decided.is_ok()) return op->done(decided.status());
+    if (decided->outcome) return op->done(std::move(*decided->outcome));
+    auto pending = std::make_shared<Decided>(std::move(decided).value());
+    const std::string stream = order_stream_id(command_order_id(op->command));
+    PreparedAppend prepared;
+    prepare_append(pending->events, op->context, prepared);
+    const StreamAppend append{stream, ExpectedVersion::exact(StreamVersion{pending->record.state.version}),
+                              prepared.batch};
+    store.append_async(std::span(&append, 1), [this, op, pending](Result<AppendResult> appended) {
+      on_appended(op, *pending, std::move(appended));
+    });
+  }
+
+  // On the store's writer thread (or the caller's, for an input error): must not block.
+  void on_appended(const std::shared_ptr<AsyncCommand>& op, Decided& pending, Result<AppendResult> appended) {
+    const std::string& order_id = command_order_id(op->command);
+    if (!appended.is_ok()) {
+      if (appended.status().code() != StatusCode::kWrongExpectedVersion) return op->done(appended.status());
+      if (op->attempt >= options.conflict_retries_max) return op->done(too_much_contention(order_id));
+      conflicts.fetch_add(1, std::memory_order_relaxed);
+      cache.erase(order_id);
+      const int attempt = op->attempt++;
+      op->executor([this, op, attempt] {
+        back_off(attempt);
+        execute_async(op);
+      });
+      return;
+    }
+    if (appended->deduplicated) {
+      op->executor([this, op, result = *appended] { op->done(raced_duplicate(command_order_id(op->command), result)); });
+      return;
+    }
+    op->done(commit(pending.record, std::move(pending.events), *appended, op->context));
   }
 
   // Replays the order's events while `keep(stored)` holds, optionally tracing.
@@ -214,6 +306,14 @@ OrderService::~OrderService() = default;
 
 Result<CommandOutcome> OrderService::execute(const Command& command, const CommandContext& context) {
   return impl_->execute(command, context);
+}
+
+void OrderService::execute_async(Command command, CommandContext context, Executor executor, CommandCallback done) {
+  OL_CHECK(executor && done);
+  if (Status valid = impl_->check_context(context); !valid.is_ok()) return done(valid);
+  impl_->commands.fetch_add(1, std::memory_order_relaxed);
+  impl_->execute_async(std::make_shared<Impl::AsyncCommand>(
+      Impl::AsyncCommand{std::move(command), std::move(context), std::move(executor), std::move(done), 0}));
 }
 
 Result<OrderState> OrderService::load(std::string_view order_id) {

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,10 @@ struct CommandResult {
 // A domain refusal is an outcome, not a failure: Result's Status is for the
 // infrastructure (I/O, read-only store, too many conflicts).
 using CommandOutcome = std::variant<CommandResult, DomainError>;
+
+// Runs a function soon on some thread of the caller's choosing (a pool, an io loop).
+using Executor = std::function<void(std::function<void()>)>;
+using CommandCallback = std::function<void(Result<CommandOutcome>)>;
 
 struct OrderServiceOptions {
   int conflict_retries_max = 8;     // then kWrongExpectedVersion "too much contention"
@@ -81,6 +86,14 @@ class OrderService {
 
   // kInvalidArgument for a nil command id or a bad tenant; store errors pass through.
   Result<CommandOutcome> execute(const Command& command, const CommandContext& context);
+  // execute() without waiting for the fsync on any thread: the load and the decision
+  // run on the calling thread, the append is queued with EventStore::append_async, and
+  // the call returns. `done` runs exactly once: on the calling thread when nothing is
+  // appended (a refusal, a duplicate, an error before the append), on the store's
+  // writer thread once the append is durable (so `done` must not block), or on
+  // `executor`, which also runs the retry after a concurrent write (back-off, load,
+  // decide, append). A full store queue is kBusy.
+  void execute_async(Command command, CommandContext context, Executor executor, CommandCallback done);
 
   // The order as it is now (status kNone: no such order).
   Result<OrderState> load(std::string_view order_id);
