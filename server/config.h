@@ -34,7 +34,7 @@ struct ServerConfig {
   std::string metrics_listen = "127.0.0.1:9464";  // empty: no metrics endpoint
   std::string ready_file;                       // if set: "listen=host:port metrics=host:port\n" once serving
   unsigned io_threads = 2;
-  unsigned command_threads = 32;                // threads running blocking order commands and queries
+  unsigned command_threads = 32;                // threads for queries, temporal reads and command retries (they may block)
   size_t connections_max = 1024;
   size_t inflight_per_connection_max = 1024;    // requests read but not yet answered
   size_t subscriptions_per_connection_max = 16;

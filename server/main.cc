@@ -31,7 +31,7 @@ void add_options(CLI::App& app, Flags& flags) {
   app.add_option("--ready-file", v.ready_file,
                  "once serving, write \"listen=HOST:PORT metrics=HOST:PORT\" to this file (atomically)");
   app.add_option("--io-threads", v.io_threads, "threads running network I/O")->capture_default_str();
-  app.add_option("--command-threads", v.command_threads, "threads running order commands and queries (they may block)")
+  app.add_option("--command-threads", v.command_threads, "threads running queries, temporal reads and command retries (they may block)")
       ->capture_default_str();
   app.add_option("--connections-max", v.connections_max, "open connections; more are refused with Busy")
       ->capture_default_str();
