@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "orderlog/fb/protocol_generated.h"
+#include "loopback_listener.h"
 #include "wire/frame.h"
 
 namespace orderlog::client::testing {
@@ -58,27 +59,16 @@ class FakeServer {
 
   explicit FakeServer(Script script, bool accept_token = true)
       : script_(std::move(script)), accept_token_(accept_token) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    ::listen(listen_fd_, 16);
-    socklen_t length = sizeof(address);
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    acceptor_ = std::thread([this] { accept_loop(); });
+    listener_ = std::make_unique<LoopbackListener>([this](int fd) { on_accept(fd); });
   }
 
   ~FakeServer() {
-    stopping_ = true;
-    acceptor_.join();
+    listener_.reset();  // no more on_accept() calls
     drop_connections();
     for (auto& thread : readers_) thread.join();
-    ::close(listen_fd_);
   }
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return listener_->port(); }
   int accepted() const { return accepted_.load(); }
   // Cuts every open connection (the client sees the peer go away).
   void drop_connections() {
@@ -87,18 +77,12 @@ class FakeServer {
   }
 
  private:
-  void accept_loop() {
-    while (!stopping_) {
-      pollfd poll_fd{listen_fd_, POLLIN, 0};
-      if (::poll(&poll_fd, 1, 20) <= 0) continue;
-      const int fd = ::accept(listen_fd_, nullptr, nullptr);
-      if (fd < 0) continue;
-      ++accepted_;
-      auto connection = std::make_shared<FakeConnection>(fd);
-      std::lock_guard lock(mutex_);
-      connections_.push_back(connection);
-      readers_.emplace_back([this, connection] { serve(*connection); });
-    }
+  void on_accept(int fd) {
+    ++accepted_;
+    auto connection = std::make_shared<FakeConnection>(fd);
+    std::lock_guard lock(mutex_);
+    connections_.push_back(connection);
+    readers_.emplace_back([this, connection] { serve(*connection); });
   }
 
   static bool read_exactly(int fd, void* data, size_t bytes) {
@@ -149,14 +133,11 @@ class FakeServer {
 
   Script script_;
   bool accept_token_;
-  int listen_fd_ = -1;
-  uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
   std::atomic<int> accepted_{0};
-  std::thread acceptor_;
   std::mutex mutex_;
   std::vector<std::shared_ptr<FakeConnection>> connections_;
   std::vector<std::thread> readers_;
+  std::unique_ptr<LoopbackListener> listener_;  // last: its thread uses the members above
 };
 
 }  // namespace orderlog::client::testing
