@@ -1,7 +1,8 @@
 // The production Env: POSIX files, directories and flock-based locks. A segment's
-// group-commit write is a pwrite followed by an fdatasync that runs through io_uring
-// when the kernel allows it (so the caller overlaps work with the device flush), and
-// synchronously otherwise; both give the same durability contract.
+// group-commit write runs through io_uring when the kernel allows it (so the caller
+// overlaps work with the device): with direct I/O the write and its fdatasync as one
+// linked submission, buffered a pwrite and then the fdatasync. Without a ring both run
+// synchronously; every path gives the same durability contract.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -40,13 +41,15 @@ Status path_error(int error_number, const std::string& context) {
 
 class PosixFile final : public File {
  public:
-  PosixFile(int fd, std::string path, bool use_io_uring)
-      : fd_(fd), path_(std::move(path)), use_io_uring_(use_io_uring) {}
+  // `direct_fd` is a second descriptor of the same file opened O_DIRECT, or -1.
+  PosixFile(int fd, int direct_fd, std::string path, bool use_io_uring)
+      : fd_(fd), direct_fd_(direct_fd), path_(std::move(path)), use_io_uring_(use_io_uring) {}
   ~PosixFile() override;
   PosixFile(const PosixFile&) = delete;
   PosixFile& operator=(const PosixFile&) = delete;
 
   Status write_at(uint64_t offset, std::span<const std::byte> data) override;
+  size_t write_alignment() const override { return direct_fd_ >= 0 ? kDirectIoAlignment : 1; }
   Status sync_data() override;
   Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) override;
   Status finish_write_and_sync() override;
@@ -58,12 +61,14 @@ class PosixFile final : public File {
 
  private:
   bool operation_started() const { return completed_.has_value() || (uring_ && uring_->in_flight()); }
-  UringSync* uring();
+  UringWriter* uring();
+  void check_aligned(uint64_t offset, std::span<const std::byte> data) const;
 
   int fd_;
+  int direct_fd_;
   std::string path_;
   bool use_io_uring_;
-  std::unique_ptr<UringSync> uring_;  // created on the first start_write_and_sync
+  std::unique_ptr<UringWriter> uring_;  // created on the first start_write_and_sync
   std::optional<Status> completed_;     // outcome of a start that ran synchronously
   void* map_base_ = nullptr;
   uint64_t map_reserve_bytes_ = 0;
@@ -74,14 +79,26 @@ PosixFile::~PosixFile() {
   uring_.reset();  // waits for an fdatasync in flight
   if (map_base_ != nullptr) munmap(map_base_, map_reserve_bytes_);
   // close() errors are ignored: durability comes from sync_data(), never from close.
+  if (direct_fd_ >= 0) close(direct_fd_);
   close(fd_);
 }
 
+// A misaligned direct write is a bug in the caller, not an I/O condition: the kernel
+// would answer EINVAL, which reads like a disk problem.
+void PosixFile::check_aligned(uint64_t offset, std::span<const std::byte> data) const {
+  if (direct_fd_ < 0) return;
+  OL_CHECK_MSG(offset % kDirectIoAlignment == 0 && data.size() % kDirectIoAlignment == 0 &&
+                   reinterpret_cast<uintptr_t>(data.data()) % kDirectIoAlignment == 0,
+               "misaligned direct write");
+}
+
 Status PosixFile::write_at(uint64_t offset, std::span<const std::byte> data) {
+  check_aligned(offset, data);
+  const int fd = direct_fd_ >= 0 ? direct_fd_ : fd_;
   size_t done = 0;
   while (done < data.size()) {
     size_t chunk = std::min(data.size() - done, kSyscallBytesMax);
-    ssize_t written = pwrite(fd_, data.data() + done, chunk, static_cast<off_t>(offset + done));
+    ssize_t written = pwrite(fd, data.data() + done, chunk, static_cast<off_t>(offset + done));
     int error_number = errno;
     if (written < 0 && error_number == EINTR) continue;
     if (written < 0) return Status::from_errno(error_number, "pwrite " + at_offset(path_, offset + done));
@@ -100,9 +117,9 @@ Status PosixFile::sync_data() {
   return Status::ok();
 }
 
-UringSync* PosixFile::uring() {
+UringWriter* PosixFile::uring() {
   if (uring_ == nullptr && use_io_uring_) {
-    auto created = UringSync::create(path_);
+    auto created = UringWriter::create(path_);
     if (created.is_ok()) {
       uring_ = std::move(created).value();
     } else {
@@ -114,17 +131,26 @@ UringSync* PosixFile::uring() {
 
 Status PosixFile::start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) {
   OL_CHECK_MSG(!operation_started(), "at most one started write per file");
-  // The bytes go to the page cache with a plain pwrite: an io_uring write of a
+  check_aligned(offset, data);
+  UringWriter* ring = uring();
+  if (ring != nullptr && direct_fd_ >= 0 && data.size() <= kSyscallBytesMax) {
+    // The device reads the caller's buffer; write and fdatasync are one linked submission.
+    if (ring->submit_write(direct_fd_, data, offset, sync ? fd_ : -1).is_ok()) return Status::ok();
+    uring_.reset();  // see below
+    use_io_uring_ = false;
+    ring = nullptr;
+  }
+  // A buffered write goes to the page cache with a plain pwrite: an io_uring write of a
   // buffered file is handed to a kernel worker thread, which measured slower
   // (docs/performance.md). Only the fdatasync, the part that waits on the device,
-  // runs asynchronously so the caller can work meanwhile.
+  // runs asynchronously then.
   Status status = write_at(offset, data);
   if (!status.is_ok() || !sync) {
     completed_ = std::move(status);
     return Status::ok();
   }
-  if (UringSync* syncer = uring(); syncer != nullptr) {
-    if (syncer->submit(fd_).is_ok()) return Status::ok();
+  if (ring != nullptr) {
+    if (ring->submit_sync(fd_).is_ok()) return Status::ok();
     // The kernel took nothing, but the ring may still hold the entry: drop it so it
     // can never run later, and sync synchronously from now on.
     uring_.reset();
@@ -237,6 +263,7 @@ class PosixEnv final : public Env {
   explicit PosixEnv(const PosixEnvOptions& options) : options_(options) {}
 
   Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) override;
+  Result<std::unique_ptr<File>> open_direct_file(const std::string& path, OpenMode mode) override;
   bool file_exists(const std::string& path) override { return access(path.c_str(), F_OK) == 0; }
   Result<std::vector<std::string>> list_dir(const std::string& dir) override;
   Status create_dir(const std::string& dir) override;
@@ -271,17 +298,44 @@ const char* mode_name(OpenMode mode) {
   return "unknown mode";
 }
 
-Result<std::unique_ptr<File>> PosixEnv::open_file(const std::string& path, OpenMode mode) {
+namespace {
+// The descriptor, or the error naming path and mode.
+Result<int> open_fd(const std::string& path, int flags, const char* what) {
   int fd = -1;
   do {
-    fd = open(path.c_str(), open_flags(mode) | O_CLOEXEC, 0644);
+    fd = open(path.c_str(), flags | O_CLOEXEC, 0644);
   } while (fd < 0 && errno == EINTR);
   // EEXIST under kCreateExclusive reads "open <path> (create exclusive): File exists".
   if (fd < 0) {
     int error_number = errno;
-    return path_error(error_number, "open " + path + " (" + mode_name(mode) + ")");
+    return path_error(error_number, "open " + path + " (" + what + ")");
   }
-  return std::unique_ptr<File>(std::make_unique<PosixFile>(fd, path, options_.use_io_uring));
+  return fd;
+}
+}  // namespace
+
+Result<std::unique_ptr<File>> PosixEnv::open_file(const std::string& path, OpenMode mode) {
+  OL_ASSIGN_OR_RETURN(int fd, open_fd(path, open_flags(mode), mode_name(mode)));
+  return std::unique_ptr<File>(std::make_unique<PosixFile>(fd, -1, path, options_.use_io_uring));
+}
+
+// Two descriptors: O_DIRECT for the writes, a buffered one for everything else (reads,
+// the mapping, fallocate, fdatasync), which the kernel keeps coherent with the direct
+// writes by invalidating cached pages they overwrite.
+Result<std::unique_ptr<File>> PosixEnv::open_direct_file(const std::string& path, OpenMode mode) {
+  OL_CHECK(mode != OpenMode::kReadOnly);
+  OL_ASSIGN_OR_RETURN(int fd, open_fd(path, open_flags(mode), mode_name(mode)));
+  int direct_fd = -1;
+  do {
+    direct_fd = open(path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+  } while (direct_fd < 0 && errno == EINTR);
+  // EINVAL: this filesystem does not do direct I/O; the file works buffered.
+  if (direct_fd < 0 && errno != EINVAL) {
+    int error_number = errno;
+    close(fd);
+    return path_error(error_number, "open " + path + " (direct writes)");
+  }
+  return std::unique_ptr<File>(std::make_unique<PosixFile>(fd, direct_fd, path, options_.use_io_uring));
 }
 
 Result<std::vector<std::string>> PosixEnv::list_dir(const std::string& dir) {

@@ -29,17 +29,25 @@ std::optional<uint64_t> parse_segment_file_name(std::string_view name) {
 }
 
 Result<std::unique_ptr<Segment>> Segment::open(Env* env, const std::string& path, uint64_t first_position,
-                                               OpenMode mode) {
-  OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->open_file(path, mode));
+                                               OpenMode mode, bool direct_writes) {
+  OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                      direct_writes ? env->open_direct_file(path, mode) : env->open_file(path, mode));
   OL_ASSIGN_OR_RETURN(uint64_t size, file->size());
+  if (size % file->write_alignment() != 0) {
+    // A segment made with an unaligned size: its last page could never be written
+    // directly without growing the file.
+    file.reset();
+    OL_ASSIGN_OR_RETURN(file, env->open_file(path, mode));
+  }
   if (size == 0) return Status::corruption("segment " + path + " is empty (it was never preallocated)");
   OL_ASSIGN_OR_RETURN(const std::byte* data, file->map(size));
   return std::unique_ptr<Segment>(new Segment(path, first_position, std::move(file), data, size));
 }
 
 Result<std::unique_ptr<Segment>> Segment::open_as(Env* env, const std::string& path, const std::string& final_path,
-                                                  uint64_t first_position) {
-  OL_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment, open(env, path, first_position, OpenMode::kReadWrite));
+                                                  uint64_t first_position, bool direct_writes) {
+  OL_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment,
+                      open(env, path, first_position, OpenMode::kReadWrite, direct_writes));
   segment->path_ = final_path;
   return segment;
 }

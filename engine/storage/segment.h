@@ -22,18 +22,23 @@ std::optional<uint64_t> parse_segment_file_name(std::string_view name);
 class Segment {
  public:
   // Opens and maps an existing segment file. `capacity_bytes` is the file's size.
+  // With `direct_writes` (the segment the writer appends to), writes bypass the page
+  // cache where the filesystem allows it and the size is a multiple of
+  // kDirectIoAlignment; see write_alignment().
   static Result<std::unique_ptr<Segment>> open(Env* env, const std::string& path, uint64_t first_position,
-                                               OpenMode mode);
+                                               OpenMode mode, bool direct_writes = false);
   // Opens `path` now but names the segment `final_path`, for a file about to be
   // renamed there (so nothing can fail once the rename is done).
   static Result<std::unique_ptr<Segment>> open_as(Env* env, const std::string& path, const std::string& final_path,
-                                                  uint64_t first_position);
+                                                  uint64_t first_position, bool direct_writes);
 
   uint64_t first_position() const { return first_position_; }
   uint64_t capacity_bytes() const { return capacity_bytes_; }
   const std::byte* data() const { return data_; }
   const std::string& path() const { return path_; }
   File* file() { return file_.get(); }
+  // What every write must be aligned to: 1 (buffered) or kDirectIoAlignment.
+  size_t write_alignment() const { return file_->write_alignment(); }
 
  private:
   Segment(std::string path, uint64_t first_position, std::unique_ptr<File> file, const std::byte* data,

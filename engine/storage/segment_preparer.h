@@ -25,7 +25,9 @@ class SegmentPreparer {
   // An allocated-only file made on the spot when the zero-filled one is not ready.
   static constexpr const char* kUnfilledFileName = "next-segment-unfilled.tmp";
 
-  SegmentPreparer(Env* env, std::string log_dir, uint64_t segment_bytes, bool prefill);
+  // With `direct_writes`, files are zero-filled and handed out for direct writes
+  // (see Segment::open), so neither the fill nor the writer goes through the page cache.
+  SegmentPreparer(Env* env, std::string log_dir, uint64_t segment_bytes, bool prefill, bool direct_writes);
   ~SegmentPreparer();  // stops and joins the background thread
   SegmentPreparer(const SegmentPreparer&) = delete;
   SegmentPreparer& operator=(const SegmentPreparer&) = delete;
@@ -53,6 +55,7 @@ class SegmentPreparer {
   std::string unfilled_path_;
   uint64_t segment_bytes_;
   bool prefill_;
+  bool direct_writes_;
 
   std::mutex mutex_;
   std::condition_variable changed_;

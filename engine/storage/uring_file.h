@@ -1,12 +1,17 @@
-// UringSync: the io_uring half of the POSIX File. It runs the fdatasync that makes a
-// group-commit write durable asynchronously, so the writer thread can acknowledge
-// the previous batch and form the next one while the device flushes. The write itself
-// is a plain pwrite: io_uring hands buffered writes to a kernel worker thread, which
-// measured slower (docs/performance.md). Private to the storage layer; liburing
-// types stay out of every header.
+// UringWriter: the io_uring half of the POSIX File. It runs a group commit's write
+// and the fdatasync that makes it durable asynchronously, so the writer thread can
+// acknowledge the previous batch and form the next one while the device works.
+//
+// Only direct (O_DIRECT) writes go through the ring: io_uring hands a buffered write
+// to a kernel worker thread, which measured slower than a plain pwrite
+// (docs/performance.md), so a buffered file queues just the fdatasync here. Private
+// to the storage layer; liburing types stay out of every header.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "orderlog/status.h"
@@ -15,31 +20,38 @@ struct io_uring;
 
 namespace orderlog {
 
-// One small ring per file, at most one fdatasync in flight. Not thread-safe.
-class UringSync {
+// One small ring per file, at most one operation in flight. Not thread-safe.
+class UringWriter {
   struct PassKey {};  // lets create() use make_unique while nothing else can construct
 
  public:
   // Fails when the kernel refuses a ring (old kernel, seccomp, resource limits); the
-  // caller then syncs synchronously. `path` only names the file in errors.
-  static Result<std::unique_ptr<UringSync>> create(const std::string& path);
-  UringSync(PassKey, std::unique_ptr<io_uring> ring, std::string path);
-  // Waits for an fdatasync still in flight.
-  ~UringSync();
-  UringSync(const UringSync&) = delete;
-  UringSync& operator=(const UringSync&) = delete;
+  // caller then writes and syncs synchronously. `path` only names the file in errors.
+  static Result<std::unique_ptr<UringWriter>> create(const std::string& path);
+  UringWriter(PassKey, std::unique_ptr<io_uring> ring, std::string path);
+  // Waits for an operation still in flight.
+  ~UringWriter();
+  UringWriter(const UringWriter&) = delete;
+  UringWriter& operator=(const UringWriter&) = delete;
 
   // Queues an fdatasync of `fd`. On error nothing is in flight and the ring must be
   // discarded (it may still hold the unsubmitted entry). REQUIRES: !in_flight().
-  Status submit(int fd);
-  // Waits for the fdatasync: ok only if it returned 0. REQUIRES: in_flight().
+  Status submit_sync(int fd);
+  // Queues a write of `data` at `offset` through `write_fd` and, when `sync_fd` >= 0,
+  // an fdatasync of `sync_fd` linked to it (it runs only if the write fully succeeded).
+  // `data` must stay valid until wait() returns. Errors as submit_sync().
+  Status submit_write(int write_fd, std::span<const std::byte> data, uint64_t offset, int sync_fd);
+  // Waits for what was submitted: ok only if the write wrote every byte and the
+  // fdatasync returned 0. REQUIRES: in_flight().
   Status wait();
-  bool in_flight() const { return in_flight_; }
+  bool in_flight() const { return pending_ > 0; }
 
  private:
   std::unique_ptr<io_uring> ring_;
   std::string path_;
-  bool in_flight_ = false;
+  int pending_ = 0;            // completions still to reap
+  size_t write_bytes_ = 0;     // of the write in flight, 0 if none
+  uint64_t write_offset_ = 0;
 };
 
 }  // namespace orderlog

@@ -65,7 +65,7 @@ Status EventStoreImpl::open_directory() {
                             "a crash or power cut loses them. For benchmarks only.");
   }
 
-  OL_RETURN_IF_ERROR(load_segments(env_, log_dir, &segments_));
+  OL_RETURN_IF_ERROR(load_segments(env_, log_dir, &segments_, options_.direct_io));
   index::LogIndexOptions index_options;
   index_options.dedup_window_events = options_.dedup_window_events;
   std::string problem;
@@ -92,11 +92,15 @@ Status EventStoreImpl::open_directory() {
 
   refill_recent_ids(recovered.committed_position);
   preparer_ = std::make_unique<storage::SegmentPreparer>(env_, log_dir, options_.segment_bytes_max,
-                                                         options_.segment_prefill);
+                                                         options_.segment_prefill, options_.direct_io);
   if (segments_.size() == 0) {
     OL_ASSIGN_OR_RETURN(std::unique_ptr<storage::Segment> first, preparer_->take(1, /*wait_for_prefill=*/true));
     OL_RETURN_IF_ERROR(segments_.add(std::move(first)));
     recovered.active_offset = 0;
+  }
+  if (options_.direct_io && segments_.last()->write_alignment() == 1) {
+    log(LogLevel::kWarning, "direct I/O is not available for " + segments_.last()->path() +
+                                "; the log is written through the page cache");
   }
   WriterOptions writer_options;
   writer_options.env = env_;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "orderlog/check.h"
+#include "storage/aligned_buffer.h"
 #include "storage/segment_preparer.h"
 #include "storage/unit_reader.h"
 
@@ -15,7 +16,7 @@ using storage::SegmentList;
 using storage::UnitCheck;
 using storage::UnitState;
 
-Status load_segments(Env* env, const std::string& log_dir, SegmentList* segments) {
+Status load_segments(Env* env, const std::string& log_dir, SegmentList* segments, bool direct_writes) {
   OL_ASSIGN_OR_RETURN(std::vector<std::string> names, env->list_dir(log_dir));
   std::vector<uint64_t> positions;
   for (const std::string& name : names) {
@@ -24,7 +25,10 @@ Status load_segments(Env* env, const std::string& log_dir, SegmentList* segments
   std::sort(positions.begin(), positions.end());
   for (uint64_t position : positions) {
     const std::string path = log_dir + "/" + storage::segment_file_name(position);
-    OL_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment, Segment::open(env, path, position, OpenMode::kReadWrite));
+    // Only the last segment is ever written again (sealed ones keep one descriptor).
+    const bool last = position == positions.back();
+    OL_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment,
+                        Segment::open(env, path, position, OpenMode::kReadWrite, direct_writes && last));
     OL_RETURN_IF_ERROR(segments->add(std::move(segment)));
   }
   return Status::ok();
@@ -65,13 +69,21 @@ bool batch_starts_within(const Segment& segment, uint64_t from, uint64_t to) {
 }
 
 // Zeroes the torn bytes [offset, last non-zero byte] so a later scan cannot mistake
-// them for data, and makes that durable before any new append lands after them.
+// them for data, and makes that durable before any new append lands after them. A
+// direct write covers whole pages: the bytes before `offset` in the first page are
+// written back as they are, and those after the last non-zero byte are zeros anyway.
 Status cut_torn_tail(Segment* segment, uint64_t offset, const UnitCheck& check, const RecoveryOptions& options) {
   const std::byte* data = segment->data();
   uint64_t end = segment->capacity_bytes();
   while (end > offset && data[end - 1] == std::byte{0}) --end;
-  const std::vector<std::byte> zeros(end - offset);
-  OL_RETURN_IF_ERROR(segment->file()->write_at(offset, zeros));
+  const size_t alignment = segment->write_alignment();
+  const uint64_t begin = storage::align_down_to(offset, alignment);
+  const uint64_t stop = storage::align_up_to(end, alignment);
+  OL_CHECK(stop <= segment->capacity_bytes());  // Segment::open: capacity is aligned
+  storage::AlignedBuffer bytes;
+  bytes.append(std::span(data + begin, offset - begin));
+  bytes.resize_zeroed(stop - begin);
+  OL_RETURN_IF_ERROR(segment->file()->write_at(begin, bytes.bytes()));
   OL_RETURN_IF_ERROR(segment->file()->sync_data());
   options.log(LogLevel::kWarning, "recovery: cut an unacknowledged torn write of " + std::to_string(end - offset) +
                                       " bytes at " + segment->path() + " offset " + std::to_string(offset) + " (" +

@@ -32,8 +32,9 @@ struct RecoveredLog {
   uint64_t units_indexed = 0;  // tail units re-indexed by this recovery
 };
 
-// Opens every segment of log_dir into `segments`.
-Status load_segments(Env* env, const std::string& log_dir, storage::SegmentList* segments);
+// Opens every segment of log_dir into `segments`; the last one for direct writes
+// when `direct_writes` (see storage::Segment::open).
+Status load_segments(Env* env, const std::string& log_dir, storage::SegmentList* segments, bool direct_writes);
 
 // Whether the index checkpoint agrees with the log (its last event is where it says).
 bool checkpoint_matches_log(const index::LogIndex& index, const storage::SegmentList& segments);

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "orderlog/check.h"
+#include "storage/aligned_buffer.h"
 #include "storage/record_format.h"
 
 namespace orderlog::store {
@@ -21,20 +22,29 @@ uint64_t steady_now_ns() {
 }
 }  // namespace
 
+// A batch is written from `write_offset`, the log's end rounded down to the segment's
+// write alignment: a direct write covers whole pages, so the batch's buffer starts
+// with the committed bytes of the last, partly filled page (`head_bytes`), written
+// again unchanged, and ends with zeros up to the next page boundary.
 struct Writer::Batch {
   storage::Segment* segment = nullptr;
-  uint64_t offset = 0;  // where the batch starts in the segment
+  uint64_t write_offset = 0;
+  size_t head_bytes = 0;
+  size_t log_bytes = 0;  // units placed, excluding head and padding
   uint64_t timestamp_ns = 0;
   uint64_t events = 0;
   uint64_t last_position = 0;  // committed once the batch is durable
   uint64_t submitted_ns = 0;   // steady clock, for CommitInfo::write_sync_ns
-  std::vector<std::byte> bytes;
+  storage::AlignedBuffer bytes;
   std::vector<std::unique_ptr<AppendRequest>> requests;  // every request decided in it
   Status failure;  // why the batch was not written, if it was not
 
+  // Where the next unit goes in the segment.
+  uint64_t end_offset() const { return write_offset + head_bytes + log_bytes; }
+
   void reset() {
     segment = nullptr;
-    offset = timestamp_ns = events = last_position = submitted_ns = 0;
+    write_offset = head_bytes = log_bytes = timestamp_ns = events = last_position = submitted_ns = 0;
     bytes.clear();
     requests.clear();
     failure = Status::ok();
@@ -46,6 +56,9 @@ Writer::Writer(const WriterOptions& options, storage::SegmentList* segments, ind
     : options_(options), segments_(segments), index_(index), preparer_(preparer), state_(state) {
   OL_CHECK(segments_->size() > 0);
   committed_.store(index_->end().position, std::memory_order_release);
+  const storage::Segment& active = *segments_->last();
+  const uint64_t page = storage::align_down_to(state_.active_offset, active.write_alignment());
+  tail_page_.assign(active.data() + page, active.data() + state_.active_offset);
   batches_[0] = std::make_unique<Batch>();
   batches_[1] = std::make_unique<Batch>();
   thread_ = std::thread([this] { run(); });
@@ -115,12 +128,12 @@ void Writer::run() {
     if (!pending.empty() && !checkpoint_wanted) {
       next = batches_[next_slot].get();
       form_batch(pending, *next);
-      if (!next->bytes.empty()) submit_batch(*next);
+      if (next->log_bytes > 0) submit_batch(*next);
     }
     if (in_flight != nullptr) complete_batch(*in_flight);
     in_flight = nullptr;
     if (next != nullptr) {
-      if (next->bytes.empty() || !next->failure.is_ok()) {
+      if (next->log_bytes == 0 || !next->failure.is_ok()) {
         complete_batch(*next);  // nothing to wait for
       } else {
         in_flight = next;
@@ -165,27 +178,25 @@ void Writer::form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Bat
     pending.clear();
     return;
   }
-  batch.segment = segments_->last();
-  batch.offset = state_.active_offset;
+  start_batch(batch);
   batch.timestamp_ns = std::max(state_.last_timestamp_ns, options_.env->now_ns());
   while (!pending.empty()) {
     AppendRequest& request = *pending.front();
     const size_t unit_bytes = request.unit.bytes.size();
-    const uint64_t room = batch.segment->capacity_bytes() - batch.offset - batch.bytes.size();
+    const uint64_t room = batch.segment->capacity_bytes() - batch.end_offset();
     if (unit_bytes > room) {
       // Write what we have and roll next time, so a batch never spans two files.
-      if (!batch.bytes.empty() || !batch.requests.empty()) break;
-      if (batch.offset == 0) {
+      if (batch.log_bytes > 0 || !batch.requests.empty()) break;
+      if (batch.end_offset() == 0) {
         request.outcome = Status::too_large("an append of " + std::to_string(unit_bytes) +
                                             " bytes does not fit in a segment");
       } else if (Status rolled = roll_segment(); !rolled.is_ok()) {
         request.outcome = rolled;  // nothing was written: the writer stays healthy
       } else {
-        batch.segment = segments_->last();
-        batch.offset = 0;
+        start_batch(batch);
         continue;
       }
-    } else if (!batch.bytes.empty() && batch.bytes.size() + unit_bytes > options_.batch_bytes_max) {
+    } else if (batch.log_bytes > 0 && batch.log_bytes + unit_bytes > options_.batch_bytes_max) {
       break;
     } else {
       place(request, batch);
@@ -201,8 +212,16 @@ void Writer::form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Bat
     return;
   }
   batch.last_position = index_->end().position;
-  state_.active_offset = batch.offset + batch.bytes.size();
+  state_.active_offset = batch.end_offset();
   state_.last_timestamp_ns = batch.timestamp_ns;
+  // The next batch starts by rewriting the page this one ends in; then pad to a page.
+  const size_t alignment = batch.segment->write_alignment();
+  const size_t end = batch.bytes.size();
+  const std::byte* tail = batch.bytes.data() + storage::align_down_to(end, alignment);
+  const std::byte* tail_end = batch.bytes.data() + end;
+  tail_page_.assign(tail, tail_end);
+  batch.bytes.resize_zeroed(storage::align_up_to(end, alignment));
+  OL_CHECK(batch.write_offset + batch.bytes.size() <= batch.segment->capacity_bytes());
   if (!next_segment_requested_ && state_.active_offset > batch.segment->capacity_bytes() / 2) {
     preparer_->prepare_next();
     next_segment_requested_ = true;
@@ -216,7 +235,7 @@ void Writer::submit_batch(Batch& batch) {
   }
   const bool sync = options_.durability == Durability::kAlways;
   if (options_.commit_observer) batch.submitted_ns = steady_now_ns();
-  Status started = batch.segment->file()->start_write_and_sync(batch.offset, batch.bytes, sync);
+  Status started = batch.segment->file()->start_write_and_sync(batch.write_offset, batch.bytes.bytes(), sync);
   if (!started.is_ok()) {
     poison(started);
     batch.failure = started;
@@ -232,8 +251,8 @@ void Writer::finish_batch(Batch& batch) {
     return;
   }
   batches_written_.fetch_add(1, std::memory_order_relaxed);
-  bytes_written_.fetch_add(batch.bytes.size(), std::memory_order_relaxed);
-  bytes_since_checkpoint_ += batch.bytes.size();
+  bytes_written_.fetch_add(batch.log_bytes, std::memory_order_relaxed);
+  bytes_since_checkpoint_ += batch.log_bytes;
   events_.fetch_add(batch.events, std::memory_order_relaxed);
   committed_.store(batch.last_position, std::memory_order_release);
   // This may publish streams of the batch formed meanwhile too; readers skip their
@@ -250,7 +269,7 @@ void Writer::finish_batch(Batch& batch) {
       info.appends += written ? 1 : 0;
     }
     info.events = batch.events;
-    info.bytes = batch.bytes.size();
+    info.bytes = batch.log_bytes;
     info.write_sync_ns = steady_now_ns() - batch.submitted_ns;
     options_.commit_observer(info);
   }
@@ -264,6 +283,16 @@ void Writer::complete_batch(Batch& batch) {
     complete(std::move(request));
   }
   batch.requests.clear();
+}
+
+void Writer::start_batch(Batch& batch) {
+  batch.segment = segments_->last();
+  batch.write_offset = storage::align_down_to(state_.active_offset, batch.segment->write_alignment());
+  batch.head_bytes = state_.active_offset - batch.write_offset;
+  OL_CHECK(batch.head_bytes == tail_page_.size());
+  batch.log_bytes = 0;
+  batch.bytes.clear();
+  batch.bytes.append(tail_page_);
 }
 
 void Writer::place(AppendRequest& request, Batch& batch) {
@@ -286,7 +315,8 @@ void Writer::place(AppendRequest& request, Batch& batch) {
   }
   // Copy first, then patch and seal the copy in the batch buffer.
   const size_t unit_offset = batch.bytes.size();
-  batch.bytes.insert(batch.bytes.end(), unit.bytes.begin(), unit.bytes.end());
+  batch.bytes.append(unit.bytes);
+  batch.log_bytes += unit.bytes.size();
   std::byte* placed = batch.bytes.data() + unit_offset;
   for (size_t i = 0; i < unit.events.size(); ++i) {
     const storage::EncodedEvent& event = unit.events[i];
@@ -294,10 +324,10 @@ void Writer::place(AppendRequest& request, Batch& batch) {
     const uint64_t version = states[event.stream_slot].version + (i - stream.event_begin) + 1;
     storage::patch_event(placed + event.offset, first_position + i, version, batch.timestamp_ns);
   }
-  storage::seal_unit(placed, first_position, /*batch_start=*/unit_offset == 0);
+  storage::seal_unit(placed, first_position, /*batch_start=*/unit_offset == batch.head_bytes);
   const storage::UnitHeader header = storage::load_unit_header(placed);
   const Status indexed = index_->add_unit(placed, header, batch.segment->first_position(),
-                                          batch.offset + unit_offset);
+                                          batch.write_offset + unit_offset);
   OL_CHECK_MSG(indexed.is_ok(), "the writer produced a unit its own index rejects");
   batch.events += unit.events.size();
   appends_.fetch_add(1, std::memory_order_relaxed);
@@ -360,6 +390,7 @@ Status Writer::roll_segment() {
   OL_ASSIGN_OR_RETURN(std::unique_ptr<storage::Segment> segment, preparer_->take(index_->end().position + 1, /*wait_for_prefill=*/false));
   OL_RETURN_IF_ERROR(segments_->add(std::move(segment)));
   state_.active_offset = 0;
+  tail_page_.clear();
   next_segment_requested_ = false;
   return Status::ok();
 }

@@ -83,6 +83,8 @@ class Writer {
   // Decides queued requests into `batch` until it is full, the segment is, or none
   // are left; indexes what it accepted. REQUIRES: no write in flight.
   void form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Batch& batch);
+  // Points `batch` at the active segment's end, with the tail page as its head.
+  void start_batch(Batch& batch);
   void submit_batch(Batch& batch);
   // Waits for the batch's write + fdatasync and publishes it, or poisons the writer.
   void finish_batch(Batch& batch);
@@ -102,6 +104,9 @@ class Writer {
   storage::SegmentPreparer* preparer_;
   WriterState state_;
   std::unique_ptr<Batch> batches_[2];  // one in flight while the next forms
+  // The active segment's bytes from its last write-aligned offset to its end: what
+  // the next batch writes again before its own units (empty for buffered writes).
+  std::vector<std::byte> tail_page_;
   bool next_segment_requested_ = false;
   uint64_t bytes_since_checkpoint_ = 0;  // log bytes made durable since the last checkpoint
 

@@ -32,6 +32,7 @@ class FaultFile final : public File {
       : env_(env), base_(std::move(base)), path_(std::move(path)) {}
 
   Status write_at(uint64_t offset, std::span<const std::byte> data) override;
+  size_t write_alignment() const override { return base_->write_alignment(); }
   Status sync_data() override;
   Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) override;
   Status finish_write_and_sync() override;
@@ -52,9 +53,11 @@ Status FaultFile::write_at(uint64_t offset, std::span<const std::byte> data) {
   size_t torn_bytes_kept = 0;
   int error_number = env_->should_fail(FaultOp::kWrite, path_, &torn_bytes_kept);
   if (error_number == 0) return base_->write_at(offset, data);
+  // A direct write tears at block boundaries.
+  torn_bytes_kept = std::min(torn_bytes_kept, data.size()) / base_->write_alignment() * base_->write_alignment();
   if (torn_bytes_kept > 0) {
     // The torn prefix is best effort: the injected error is what the caller must see.
-    (void)base_->write_at(offset, data.first(std::min(torn_bytes_kept, data.size())));
+    (void)base_->write_at(offset, data.first(torn_bytes_kept));
   }
   return injected(error_number, FaultOp::kWrite, path_);
 }
@@ -145,6 +148,13 @@ Result<std::unique_ptr<File>> FaultEnv::open_file(const std::string& path, OpenM
   int error_number = should_fail(FaultOp::kOpen, path, nullptr);
   if (error_number != 0) return injected(error_number, FaultOp::kOpen, path);
   OL_ASSIGN_OR_RETURN(std::unique_ptr<File> base, base_->open_file(path, mode));
+  return std::unique_ptr<File>(std::make_unique<FaultFile>(this, std::move(base), path));
+}
+
+Result<std::unique_ptr<File>> FaultEnv::open_direct_file(const std::string& path, OpenMode mode) {
+  int error_number = should_fail(FaultOp::kOpen, path, nullptr);
+  if (error_number != 0) return injected(error_number, FaultOp::kOpen, path);
+  OL_ASSIGN_OR_RETURN(std::unique_ptr<File> base, base_->open_direct_file(path, mode));
   return std::unique_ptr<File>(std::make_unique<FaultFile>(this, std::move(base), path));
 }
 

@@ -46,6 +46,7 @@ class FaultEnv : public Env {
   uint64_t failures_injected() const { return failures_injected_.load(); }
 
   Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) override;
+  Result<std::unique_ptr<File>> open_direct_file(const std::string& path, OpenMode mode) override;
   bool file_exists(const std::string& path) override;
   Result<std::vector<std::string>> list_dir(const std::string& dir) override;
   Status create_dir(const std::string& dir) override;

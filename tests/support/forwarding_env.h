@@ -16,6 +16,7 @@ class ForwardingFile : public File {
   explicit ForwardingFile(std::unique_ptr<File> base) : base_(std::move(base)) {}
 
   Status write_at(uint64_t offset, std::span<const std::byte> data) override { return base_->write_at(offset, data); }
+  size_t write_alignment() const override { return base_->write_alignment(); }
   Status sync_data() override { return base_->sync_data(); }
   Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) override {
     return base_->start_write_and_sync(offset, data, sync);
@@ -37,6 +38,9 @@ class ForwardingEnv : public Env {
 
   Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) override {
     return base_->open_file(path, mode);
+  }
+  Result<std::unique_ptr<File>> open_direct_file(const std::string& path, OpenMode mode) override {
+    return base_->open_direct_file(path, mode);
   }
   bool file_exists(const std::string& path) override { return base_->file_exists(path); }
   Result<std::vector<std::string>> list_dir(const std::string& dir) override { return base_->list_dir(dir); }

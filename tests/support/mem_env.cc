@@ -104,10 +104,11 @@ namespace {
 
 class MemFile final : public File {
  public:
-  MemFile(std::shared_ptr<MemEnv::Node> node, std::string path, bool read_only)
-      : node_(std::move(node)), path_(std::move(path)), read_only_(read_only) {}
+  MemFile(std::shared_ptr<MemEnv::Node> node, std::string path, bool read_only, size_t write_alignment)
+      : node_(std::move(node)), path_(std::move(path)), read_only_(read_only), write_alignment_(write_alignment) {}
 
   Status write_at(uint64_t offset, std::span<const std::byte> data) override;
+  size_t write_alignment() const override { return write_alignment_; }
   Status sync_data() override;
   Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) override;
   Status finish_write_and_sync() override;
@@ -131,12 +132,16 @@ class MemFile final : public File {
   std::shared_ptr<MemEnv::Node> node_;  // shared: a removed or renamed file stays writable
   std::string path_;
   bool read_only_;
+  size_t write_alignment_;  // kDirectIoAlignment: checked like the kernel checks O_DIRECT
   std::optional<Status> completed_;
   uint64_t map_reserve_bytes_ = 0;
 };
 
 Status MemFile::write_at(uint64_t offset, std::span<const std::byte> data) {
   if (read_only_) return refuse_write("write_at");
+  OL_CHECK_MSG(offset % write_alignment_ == 0 && data.size() % write_alignment_ == 0 &&
+                   reinterpret_cast<uintptr_t>(data.data()) % write_alignment_ == 0,
+               "misaligned direct write");
   if (offset > kNodeCapacityBytes) return check_fits("write_at", offset);
   OL_RETURN_IF_ERROR(check_fits("write_at", offset + data.size()));
   std::lock_guard lock(node_->mutex);
@@ -232,6 +237,15 @@ MemEnv::MemEnv() = default;
 MemEnv::~MemEnv() = default;
 
 Result<std::unique_ptr<File>> MemEnv::open_file(const std::string& path, OpenMode mode) {
+  return open(path, mode, /*write_alignment=*/1);
+}
+
+Result<std::unique_ptr<File>> MemEnv::open_direct_file(const std::string& path, OpenMode mode) {
+  OL_CHECK(mode != OpenMode::kReadOnly);
+  return open(path, mode, kDirectIoAlignment);
+}
+
+Result<std::unique_ptr<File>> MemEnv::open(const std::string& path, OpenMode mode, size_t write_alignment) {
   std::lock_guard lock(mutex_);
   std::string context = "open " + path;
   if (!has_dir(dirs_, parent_of(path))) return missing(context);
@@ -242,7 +256,7 @@ Result<std::unique_ptr<File>> MemEnv::open_file(const std::string& path, OpenMod
     return Status::from_errno(EEXIST, context + " (create exclusive)");
   }
   if (found == files_.end()) found = files_.emplace(path, std::make_shared<Node>()).first;
-  return std::unique_ptr<File>(std::make_unique<MemFile>(found->second, path, mode == OpenMode::kReadOnly));
+  return std::unique_ptr<File>(std::make_unique<MemFile>(found->second, path, mode == OpenMode::kReadOnly, write_alignment));
 }
 
 bool MemEnv::file_exists(const std::string& path) {

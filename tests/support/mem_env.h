@@ -19,6 +19,9 @@ class MemEnv : public Env {
   ~MemEnv() override;
 
   Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) override;
+  // Direct files demand aligned writes (a misaligned one aborts) and otherwise behave
+  // like buffered ones: a power cut keeps what was synced.
+  Result<std::unique_ptr<File>> open_direct_file(const std::string& path, OpenMode mode) override;
   bool file_exists(const std::string& path) override;
   Result<std::vector<std::string>> list_dir(const std::string& dir) override;
   Status create_dir(const std::string& dir) override;
@@ -44,6 +47,8 @@ class MemEnv : public Env {
   struct Node;  // one file's bytes; defined in mem_env.cc
 
  private:
+  Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode, size_t write_alignment);
+
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Node>> files_;
   std::map<std::string, bool> dirs_;

@@ -2,8 +2,9 @@
 // goes through it, so tests can run on memory, simulate a power cut (drop unsynced
 // bytes), and inject EIO, ENOSPC, short/torn writes and fsync failures.
 //
-// The POSIX Env writes segments with io_uring (a write linked to an fdatasync in one
-// submission) when the kernel allows it, and with pwrite + fdatasync otherwise.
+// The POSIX Env writes the active segment with direct I/O (O_DIRECT, bypassing the
+// page cache) through io_uring (a write linked to an fdatasync in one submission) when
+// the filesystem and kernel allow it, and with pwrite + fdatasync otherwise.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +18,10 @@
 
 namespace orderlog {
 
+// What direct (O_DIRECT) writes require of their offset, length and memory. 4 KiB
+// covers every logical block size Linux filesystems use.
+inline constexpr size_t kDirectIoAlignment = 4096;
+
 // A file opened for positional reads and writes. Not thread-safe: one owner writes;
 // readers go through the mapping returned by map().
 class File {
@@ -24,8 +29,12 @@ class File {
   virtual ~File() = default;
 
   // Writes all of `data` at `offset` (a short write is an error). Not durable until
-  // sync_data() succeeds.
+  // sync_data() succeeds. REQUIRES: offset, data.size() and data.data() are multiples
+  // of write_alignment().
   virtual Status write_at(uint64_t offset, std::span<const std::byte> data) = 0;
+  // 1 for a buffered file; kDirectIoAlignment when writes bypass the page cache (see
+  // Env::open_direct_file).
+  virtual size_t write_alignment() const { return 1; }
   // fdatasync: makes every completed write durable. A failure means the data may be lost.
   virtual Status sync_data() = 0;
 
@@ -69,6 +78,14 @@ class Env {
   virtual ~Env() = default;
 
   virtual Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) = 0;
+  // Opens `path` for writes that bypass the page cache, so the writer copies nothing
+  // into the kernel and cached pages are left to readers. Reads and map() are the
+  // same as open_file's. Where the filesystem refuses direct I/O (tmpfs, some
+  // network filesystems) the file is opened buffered: File::write_alignment() says
+  // which. REQUIRES: mode != kReadOnly. The default opens buffered.
+  virtual Result<std::unique_ptr<File>> open_direct_file(const std::string& path, OpenMode mode) {
+    return open_file(path, mode);
+  }
   virtual bool file_exists(const std::string& path) = 0;
   // Names in `dir` (not "." or ".."), unsorted.
   virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;

@@ -52,6 +52,11 @@ struct StoreOptions {
   // Zero-fill the next segment ahead of the writer so fdatasync overwrites existing
   // blocks instead of growing the file (much cheaper metadata-wise).
   bool segment_prefill = true;
+  // Write the log with direct I/O (O_DIRECT) where the filesystem supports it: the
+  // writer copies nothing into the kernel, the device reads each batch straight from
+  // the writer's buffer, and the page cache keeps only what readers read. Where it is
+  // not supported (e.g. tmpfs) the log is written buffered, with a log line saying so.
+  bool direct_io = true;
   size_t queue_appends_max = 8192;          // pending append requests before append() waits
   size_t batch_bytes_max = 8 * 1024 * 1024;  // one group-commit write
   size_t dedup_window_events = 65'536;     // recent event ids remembered for idempotent `any` retries

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "orderlog/env.h"
+#include "storage/aligned_buffer.h"
 #include "storage/uring_file.h"
 
 namespace orderlog {
@@ -160,26 +162,123 @@ TEST(PosixFile, ShortWriteFailsWriteAndSyncWithAndWithoutIoUring) {
   }
 }
 
-TEST(UringSync, FdatasyncCompletesAfterAPwrite) {
-  auto syncer = UringSync::create("ring");
+// `bytes` copies of `fill` in memory aligned for direct writes.
+storage::AlignedBuffer aligned(size_t bytes, char fill) {
+  storage::AlignedBuffer buffer;
+  buffer.resize_zeroed(bytes);
+  std::memset(buffer.data(), fill, bytes);
+  return buffer;
+}
+
+std::unique_ptr<File> open_direct_or_skip(Env& env, const std::string& path) {
+  auto file = env.open_direct_file(path, OpenMode::kCreate);
+  EXPECT_TRUE(file.is_ok()) << file.status().to_string();
+  return file.is_ok() ? std::move(file).value() : nullptr;
+}
+
+TEST(PosixFile, DirectWritesLandWithAndWithoutIoUringAndTheMappingSeesThem) {
+  for (bool use_io_uring : {true, false}) {
+    ScratchDir dir;
+    auto env = posix_env(use_io_uring);
+    auto file = open_direct_or_skip(*env, dir.file("seg"));
+    ASSERT_NE(file, nullptr);
+    if (file->write_alignment() == 1) GTEST_SKIP() << "this file system refuses O_DIRECT";
+    EXPECT_EQ(file->write_alignment(), kDirectIoAlignment);
+    ASSERT_TRUE(file->allocate(64 * 1024).is_ok());
+    auto mapped = file->map(64 * 1024);
+    ASSERT_TRUE(mapped.is_ok()) << mapped.status().to_string();
+    const char* view = reinterpret_cast<const char*>(*mapped);
+    EXPECT_EQ(view[0], '\0');  // the page is cached now, holding zeros
+
+    const storage::AlignedBuffer first = aligned(8192, 'd');
+    ASSERT_TRUE(file->start_write_and_sync(0, first.bytes(), true).is_ok());
+    ASSERT_TRUE(file->finish_write_and_sync().is_ok()) << use_io_uring;
+    EXPECT_EQ(std::string(view, 8192), std::string(8192, 'd')) << "the cached page was invalidated";
+
+    // Rewriting a page readers have mapped, as the log's tail page is.
+    const storage::AlignedBuffer second = aligned(4096, 'e');
+    ASSERT_TRUE(file->start_write_and_sync(4096, second.bytes(), false).is_ok());
+    ASSERT_TRUE(file->finish_write_and_sync().is_ok()) << use_io_uring;
+    ASSERT_TRUE(file->sync_data().is_ok());
+    EXPECT_EQ(std::string(view + 4096, 4096), std::string(4096, 'e'));
+    EXPECT_EQ(read_all(*file).substr(0, 8192), std::string(4096, 'd') + std::string(4096, 'e'));
+  }
+}
+
+TEST(PosixFile, DirectShortWriteFailsWriteAndSyncWithAndWithoutIoUring) {
+  for (bool use_io_uring : {true, false}) {
+    ScratchDir dir;
+    auto env = posix_env(use_io_uring);
+    auto file = open_direct_or_skip(*env, dir.file("seg"));
+    ASSERT_NE(file, nullptr);
+    if (file->write_alignment() == 1) GTEST_SKIP() << "this file system refuses O_DIRECT";
+    const storage::AlignedBuffer batch = aligned(8192, 'b');
+    Status status;
+    {
+      FileSizeLimit limit(4096);
+      ASSERT_TRUE(file->start_write_and_sync(0, batch.bytes(), true).is_ok());
+      status = file->finish_write_and_sync();
+    }
+    EXPECT_FALSE(status.is_ok()) << use_io_uring;
+    EXPECT_EQ(status.message().find("errno 125"), std::string::npos) << status.to_string();  // not ECANCELED
+  }
+}
+
+TEST(UringWriter, DirectWriteAndItsLinkedFdatasyncComplete) {
+  auto writer = UringWriter::create("ring");
+  if (!writer.is_ok()) GTEST_SKIP() << "io_uring unavailable: " << writer.status().to_string();
+  ScratchDir dir;
+  const int fd = ::open(dir.file("direct").c_str(), O_RDWR | O_CREAT | O_DIRECT, 0644);
+  if (fd < 0 && errno == EINVAL) GTEST_SKIP() << "this file system refuses O_DIRECT";
+  ASSERT_GE(fd, 0);
+  const storage::AlignedBuffer data = aligned(3 * 4096, 'u');
+  ASSERT_TRUE(writer.value()->submit_write(fd, data.bytes(), 4096, fd).is_ok());
+  EXPECT_TRUE(writer.value()->in_flight());
+  EXPECT_TRUE(writer.value()->wait().is_ok());
+  EXPECT_FALSE(writer.value()->in_flight());
+  struct stat info {};
+  ASSERT_EQ(::fstat(fd, &info), 0);
+  EXPECT_EQ(info.st_size, 4 * 4096);
+  ::close(fd);
+}
+
+TEST(UringWriter, FailedWriteIsReportedAndNotItsCancelledFdatasync) {
+  auto writer = UringWriter::create("ro");
+  if (!writer.is_ok()) GTEST_SKIP() << "io_uring unavailable: " << writer.status().to_string();
+  ScratchDir dir;
+  ::close(::open(dir.file("ro").c_str(), O_RDWR | O_CREAT, 0644));
+  const int fd = ::open(dir.file("ro").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  const storage::AlignedBuffer data = aligned(4096, 'r');
+  ASSERT_TRUE(writer.value()->submit_write(fd, data.bytes(), 0, fd).is_ok());
+  const Status status = writer.value()->wait();
+  EXPECT_EQ(status.code(), StatusCode::kIoError);
+  EXPECT_NE(status.message().find("write ro at offset 0 via io_uring"), std::string::npos) << status.to_string();
+  EXPECT_NE(status.message().find("errno 9"), std::string::npos) << status.to_string();  // EBADF
+  EXPECT_FALSE(writer.value()->in_flight());
+  ::close(fd);
+}
+
+TEST(UringWriter, FdatasyncCompletesAfterAPwrite) {
+  auto syncer = UringWriter::create("ring");
   if (!syncer.is_ok()) GTEST_SKIP() << "io_uring unavailable: " << syncer.status().to_string();
   ScratchDir dir;
   const int fd = ::open(dir.file("ring").c_str(), O_RDWR | O_CREAT, 0644);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::pwrite(fd, "uring", 5, 0), 5);
-  ASSERT_TRUE(syncer.value()->submit(fd).is_ok());
+  ASSERT_TRUE(syncer.value()->submit_sync(fd).is_ok());
   EXPECT_TRUE(syncer.value()->in_flight());
   EXPECT_TRUE(syncer.value()->wait().is_ok());
   EXPECT_FALSE(syncer.value()->in_flight());
   ::close(fd);
 }
 
-TEST(UringSync, FailedFdatasyncIsReportedWithItsErrno) {
-  auto syncer = UringSync::create("pipe");
+TEST(UringWriter, FailedFdatasyncIsReportedWithItsErrno) {
+  auto syncer = UringWriter::create("pipe");
   if (!syncer.is_ok()) GTEST_SKIP() << "io_uring unavailable: " << syncer.status().to_string();
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
-  ASSERT_TRUE(syncer.value()->submit(fds[1]).is_ok());
+  ASSERT_TRUE(syncer.value()->submit_sync(fds[1]).is_ok());
   const Status status = syncer.value()->wait();  // a pipe cannot be synced: EINVAL
   EXPECT_EQ(status.code(), StatusCode::kIoError);
   EXPECT_NE(status.message().find("fdatasync pipe"), std::string::npos) << status.to_string();
