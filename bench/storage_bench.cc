@@ -295,6 +295,13 @@ void report_commit_counters(benchmark::State& state, const StoreStats& before, c
   state.counters["log_bytes_per_second"] = benchmark::Counter(
       static_cast<double>(after.bytes_written - before.bytes_written), benchmark::Counter::kIsRate,
       benchmark::Counter::kIs1024);
+  // Seconds the device spent on writes + fdatasyncs per second: 1.0 means the writer
+  // never left it idle, so only a faster device (or fewer bytes) would help.
+  state.counters["device_busy"] = benchmark::Counter(
+      static_cast<double>(after.write_sync_ns - before.write_sync_ns) / 1e9, benchmark::Counter::kIsRate);
+  if (batches > 0) {
+    state.counters["write_sync_us"] = static_cast<double>(after.write_sync_ns - before.write_sync_ns) / 1e3 / batches;
+  }
 }
 
 std::string append_key(std::string_view name, size_t events_per_append, Durability durability) {

@@ -1,11 +1,9 @@
-// UringWriter: the io_uring half of the POSIX File. It runs a group commit's write
-// and the fdatasync that makes it durable asynchronously, so the writer thread can
-// acknowledge the previous batch and form the next one while the device works.
-//
-// Only direct (O_DIRECT) writes go through the ring: io_uring hands a buffered write
-// to a kernel worker thread, which measured slower than a plain pwrite
-// (docs/performance.md), so a buffered file queues just the fdatasync here. Private
-// to the storage layer; liburing types stay out of every header.
+// UringWriter: the io_uring half of the POSIX File. It runs a group commit's direct
+// (O_DIRECT) write, or a buffered file's fdatasync, asynchronously, so the writer
+// thread can acknowledge the previous batch and form the next one while the device
+// works. A buffered write never goes through it: io_uring hands those to a kernel
+// worker thread, which measured slower than a plain pwrite (docs/performance.md).
+// Private to the storage layer; liburing types stay out of every header.
 #pragma once
 
 #include <cstddef>
@@ -37,20 +35,22 @@ class UringWriter {
   // Queues an fdatasync of `fd`. On error nothing is in flight and the ring must be
   // discarded (it may still hold the unsubmitted entry). REQUIRES: !in_flight().
   Status submit_sync(int fd);
-  // Queues a write of `data` at `offset` through `write_fd` and, when `sync_fd` >= 0,
-  // an fdatasync of `sync_fd` linked to it (it runs only if the write fully succeeded).
-  // `data` must stay valid until wait() returns. Errors as submit_sync().
-  Status submit_write(int write_fd, std::span<const std::byte> data, uint64_t offset, int sync_fd);
-  // Waits for what was submitted: ok only if the write wrote every byte and the
+  // Queues a write of `data` at `offset` through `fd`. `data` must stay valid until
+  // wait() returns. Errors as submit_sync().
+  Status submit_write(int fd, std::span<const std::byte> data, uint64_t offset);
+  // Waits for what was submitted: ok only if the write wrote every byte or the
   // fdatasync returned 0. REQUIRES: in_flight().
   Status wait();
-  bool in_flight() const { return pending_ > 0; }
+  bool in_flight() const { return in_flight_; }
 
  private:
+  Status submit(const std::string& what);
+
   std::unique_ptr<io_uring> ring_;
   std::string path_;
-  int pending_ = 0;            // completions still to reap
-  size_t write_bytes_ = 0;     // of the write in flight, 0 if none
+  bool in_flight_ = false;
+  bool writing_ = false;       // the operation in flight is a write (else an fdatasync)
+  size_t write_bytes_ = 0;
   uint64_t write_offset_ = 0;
 };
 

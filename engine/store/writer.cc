@@ -234,7 +234,7 @@ void Writer::submit_batch(Batch& batch) {
     return;
   }
   const bool sync = options_.durability == Durability::kAlways;
-  if (options_.commit_observer) batch.submitted_ns = steady_now_ns();
+  batch.submitted_ns = steady_now_ns();
   Status started = batch.segment->file()->start_write_and_sync(batch.write_offset, batch.bytes.bytes(), sync);
   if (!started.is_ok()) {
     poison(started);
@@ -250,6 +250,8 @@ void Writer::finish_batch(Batch& batch) {
     batch.failure = written;
     return;
   }
+  const uint64_t write_sync_ns = steady_now_ns() - batch.submitted_ns;
+  write_sync_ns_.fetch_add(write_sync_ns, std::memory_order_relaxed);
   batches_written_.fetch_add(1, std::memory_order_relaxed);
   bytes_written_.fetch_add(batch.log_bytes, std::memory_order_relaxed);
   bytes_since_checkpoint_ += batch.log_bytes;
@@ -270,7 +272,7 @@ void Writer::finish_batch(Batch& batch) {
     }
     info.events = batch.events;
     info.bytes = batch.log_bytes;
-    info.write_sync_ns = steady_now_ns() - batch.submitted_ns;
+    info.write_sync_ns = write_sync_ns;
     options_.commit_observer(info);
   }
 }
@@ -459,6 +461,7 @@ StoreStats Writer::stats() const {
   stats.batches = batches_written_.load(std::memory_order_relaxed);
   stats.syncs = syncs_.load(std::memory_order_relaxed);
   stats.bytes_written = bytes_written_.load(std::memory_order_relaxed);
+  stats.write_sync_ns = write_sync_ns_.load(std::memory_order_relaxed);
   return stats;
 }
 

@@ -133,6 +133,7 @@ class Writer {
   std::atomic<uint64_t> batches_written_{0};
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> bytes_written_{0};
+  std::atomic<uint64_t> write_sync_ns_{0};
 
   std::thread thread_;
 };

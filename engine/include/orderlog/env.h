@@ -3,8 +3,8 @@
 // bytes), and inject EIO, ENOSPC, short/torn writes and fsync failures.
 //
 // The POSIX Env writes the active segment with direct I/O (O_DIRECT, bypassing the
-// page cache) through io_uring (a write linked to an fdatasync in one submission) when
-// the filesystem and kernel allow it, and with pwrite + fdatasync otherwise.
+// page cache) through io_uring when the filesystem and kernel allow it, and with
+// pwrite otherwise; an fdatasync follows each group-commit write.
 #pragma once
 
 #include <cstddef>

@@ -108,6 +108,9 @@ struct StoreStats {
   uint64_t batches = 0;    // group commits
   uint64_t syncs = 0;      // fdatasync calls on the log
   uint64_t bytes_written = 0;
+  // Summed over group commits: from submitting the write to its fdatasync completing.
+  // Against wall time it says how busy the writer kept the device.
+  uint64_t write_sync_ns = 0;
 };
 
 class EventStore {

@@ -224,7 +224,7 @@ TEST(PosixFile, DirectShortWriteFailsWriteAndSyncWithAndWithoutIoUring) {
   }
 }
 
-TEST(UringWriter, DirectWriteAndItsLinkedFdatasyncComplete) {
+TEST(UringWriter, DirectWriteCompletes) {
   auto writer = UringWriter::create("ring");
   if (!writer.is_ok()) GTEST_SKIP() << "io_uring unavailable: " << writer.status().to_string();
   ScratchDir dir;
@@ -232,7 +232,7 @@ TEST(UringWriter, DirectWriteAndItsLinkedFdatasyncComplete) {
   if (fd < 0 && errno == EINVAL) GTEST_SKIP() << "this file system refuses O_DIRECT";
   ASSERT_GE(fd, 0);
   const storage::AlignedBuffer data = aligned(3 * 4096, 'u');
-  ASSERT_TRUE(writer.value()->submit_write(fd, data.bytes(), 4096, fd).is_ok());
+  ASSERT_TRUE(writer.value()->submit_write(fd, data.bytes(), 4096).is_ok());
   EXPECT_TRUE(writer.value()->in_flight());
   EXPECT_TRUE(writer.value()->wait().is_ok());
   EXPECT_FALSE(writer.value()->in_flight());
@@ -242,7 +242,7 @@ TEST(UringWriter, DirectWriteAndItsLinkedFdatasyncComplete) {
   ::close(fd);
 }
 
-TEST(UringWriter, FailedWriteIsReportedAndNotItsCancelledFdatasync) {
+TEST(UringWriter, FailedWriteIsReportedWithItsErrno) {
   auto writer = UringWriter::create("ro");
   if (!writer.is_ok()) GTEST_SKIP() << "io_uring unavailable: " << writer.status().to_string();
   ScratchDir dir;
@@ -250,7 +250,7 @@ TEST(UringWriter, FailedWriteIsReportedAndNotItsCancelledFdatasync) {
   const int fd = ::open(dir.file("ro").c_str(), O_RDONLY);
   ASSERT_GE(fd, 0);
   const storage::AlignedBuffer data = aligned(4096, 'r');
-  ASSERT_TRUE(writer.value()->submit_write(fd, data.bytes(), 0, fd).is_ok());
+  ASSERT_TRUE(writer.value()->submit_write(fd, data.bytes(), 0).is_ok());
   const Status status = writer.value()->wait();
   EXPECT_EQ(status.code(), StatusCode::kIoError);
   EXPECT_NE(status.message().find("write ro at offset 0 via io_uring"), std::string::npos) << status.to_string();
