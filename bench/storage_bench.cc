@@ -347,10 +347,29 @@ void BM_AppendBatchNoPrefill(benchmark::State& state) {
   run_single_appender(state, key, options, events_per_append, kSmallPayloadBytes);
 }
 
+// The same durable store with StoreOptions::direct_io: the writer's batches go to the
+// device without a copy into the page cache.
+StoreOptions direct_options() {
+  StoreOptions options = store_options(Durability::kAlways);
+  options.direct_io = true;
+  return options;
+}
+
 void BM_AppendLargeBatch1KiB(benchmark::State& state) {
   const std::string key = append_key("append-large", kFillEventsPerAppend, Durability::kAlways);
   run_single_appender(state, key, store_options(Durability::kAlways), kFillEventsPerAppend,
                       kLargePayloadBytes);
+}
+
+void BM_AppendLargeBatch1KiBDirect(benchmark::State& state) {
+  const std::string key = append_key("append-large-direct", kFillEventsPerAppend, Durability::kAlways);
+  run_single_appender(state, key, direct_options(), kFillEventsPerAppend, kLargePayloadBytes);
+}
+
+void BM_AppendBatchDirect(benchmark::State& state) {
+  const auto events_per_append = static_cast<size_t>(state.range(0));
+  const std::string key = append_key("append-batch-direct", events_per_append, Durability::kAlways);
+  run_single_appender(state, key, direct_options(), events_per_append, kSmallPayloadBytes);
 }
 
 struct LoadOptions {
@@ -444,29 +463,31 @@ void run_append_load(benchmark::State& state, EventStore& store, const LoadOptio
   state.SetBytesProcessed(events * static_cast<int64_t>(options.payload_bytes));
 }
 
-void BM_AppendBatchConcurrent(benchmark::State& state) {
-  const LoadOptions options{static_cast<size_t>(state.range(0)), 100, kSmallPayloadBytes};
-  const std::string key = append_key("append-concurrent", options.events_per_append, Durability::kAlways);
-  Result<EventStore*> store = fixture().open_store(key, store_options(Durability::kAlways), nullptr);
+// A fresh durable store under `key` (direct writes when `direct`) with `load` on it.
+void run_durable_load(benchmark::State& state, std::string key, bool direct, const LoadOptions& load) {
+  if (direct) key += "-direct";
+  Result<EventStore*> store =
+      fixture().open_store(key, direct ? direct_options() : store_options(Durability::kAlways), nullptr);
   if (!store) return skip(state, store.status());
-  run_append_load(state, **store, options);
+  run_append_load(state, **store, load);
+}
+
+void BM_AppendBatchConcurrent(benchmark::State& state, bool direct) {
+  const LoadOptions options{static_cast<size_t>(state.range(0)), 100, kSmallPayloadBytes};
+  run_durable_load(state, append_key("append-concurrent", options.events_per_append, Durability::kAlways), direct,
+                   options);
 }
 
 // The large-batch bandwidth with a few appenders, so encoding overlaps the write.
-void BM_AppendLargeBatch1KiBConcurrent(benchmark::State& state) {
+void BM_AppendLargeBatch1KiBConcurrent(benchmark::State& state, bool direct) {
   const LoadOptions options{static_cast<size_t>(state.range(0)), kFillEventsPerAppend, kLargePayloadBytes};
-  const std::string key = append_key("append-large-concurrent", options.threads, Durability::kAlways);
-  Result<EventStore*> store = fixture().open_store(key, store_options(Durability::kAlways), nullptr);
-  if (!store) return skip(state, store.status());
-  run_append_load(state, **store, options);
+  run_durable_load(state, append_key("append-large-concurrent", options.threads, Durability::kAlways), direct,
+                   options);
 }
 
-void BM_ConcurrentSingleAppenders(benchmark::State& state) {
+void BM_ConcurrentSingleAppenders(benchmark::State& state, bool direct) {
   const LoadOptions options{static_cast<size_t>(state.range(0)), 1, kSmallPayloadBytes};
-  const std::string key = append_key("single-appenders", options.threads, Durability::kAlways);
-  Result<EventStore*> store = fixture().open_store(key, store_options(Durability::kAlways), nullptr);
-  if (!store) return skip(state, store.status());
-  run_append_load(state, **store, options);
+  run_durable_load(state, append_key("single-appenders", options.threads, Durability::kAlways), direct, options);
 }
 
 const std::vector<std::string>& long_streams() {
@@ -631,11 +652,20 @@ void register_benchmarks() {
   timed(RegisterBenchmark("BM_AppendBatch", BM_AppendBatch)->ArgsProduct({{1, 10, 100, 1000}, {1, 0}}),
         kMicrosecond);
   timed(RegisterBenchmark("BM_AppendBatchNoPrefill", BM_AppendBatchNoPrefill)->Args({100, 1}), kMicrosecond);
-  timed(RegisterBenchmark("BM_AppendBatchConcurrent", BM_AppendBatchConcurrent)->Arg(8), kMicrosecond);
+  timed(RegisterBenchmark("BM_AppendBatchDirect", BM_AppendBatchDirect)->Args({1, 1})->Args({100, 1}), kMicrosecond);
+  // Each load runs buffered (the default) and with direct writes ("...Direct").
+  for (const bool direct : {false, true}) {
+    const std::string suffix = direct ? "Direct" : "";
+    timed(RegisterBenchmark(("BM_AppendBatchConcurrent" + suffix).c_str(), BM_AppendBatchConcurrent, direct)->Arg(8),
+          kMicrosecond);
+    timed(RegisterBenchmark(("BM_AppendLargeBatch1KiBConcurrent" + suffix).c_str(), BM_AppendLargeBatch1KiBConcurrent, direct)
+              ->Arg(4),
+          kMicrosecond);
+    timed(RegisterBenchmark(("BM_ConcurrentSingleAppenders" + suffix).c_str(), BM_ConcurrentSingleAppenders, direct)->Arg(64),
+          kMicrosecond);
+  }
   timed(RegisterBenchmark("BM_AppendLargeBatch1KiB", BM_AppendLargeBatch1KiB), kMicrosecond);
-  timed(RegisterBenchmark("BM_AppendLargeBatch1KiBConcurrent", BM_AppendLargeBatch1KiBConcurrent)->Arg(4),
-        kMicrosecond);
-  timed(RegisterBenchmark("BM_ConcurrentSingleAppenders", BM_ConcurrentSingleAppenders)->Arg(64), kMicrosecond);
+  timed(RegisterBenchmark("BM_AppendLargeBatch1KiBDirect", BM_AppendLargeBatch1KiBDirect), kMicrosecond);
   timed(RegisterBenchmark("BM_ReadStream", BM_ReadStream)->Arg(kLongStreamEvents), kNanosecond);
   timed(RegisterBenchmark("BM_IndexLookupByType", BM_IndexLookupByType)->Arg(kTypePageEvents), kNanosecond);
   timed(RegisterBenchmark("BM_IndexLookupStream", BM_IndexLookupStream)->Arg(kShortStreamCount), kNanosecond);

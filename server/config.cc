@@ -138,6 +138,7 @@ constexpr Field<ServerConfig> kServerFields[] = {
     {"read_count_max", [](const Key& k, ServerConfig* c) { return read_unsigned(k, &c->read_count_max); }},
     {"shutdown_grace_ms", [](const Key& k, ServerConfig* c) { return read_unsigned(k, &c->shutdown_grace_ms); }},
     {"durability", [](const Key& k, ServerConfig* c) { return read_string(k, &c->durability); }},
+    {"direct_io", [](const Key& k, ServerConfig* c) { return read_bool(k, &c->direct_io); }},
 };
 
 constexpr Field<TenantConfig> kTenantFields[] = {

@@ -42,6 +42,7 @@ struct ServerConfig {
   uint32_t read_count_max = 10'000;             // events in one read or subscription batch
   uint32_t shutdown_grace_ms = 10'000;          // to finish in-flight requests at shutdown
   std::string durability = "always";            // "always" or "none" (benchmarks only)
+  bool direct_io = false;                       // log writes bypass the page cache (StoreOptions::direct_io)
   std::vector<TenantConfig> tenants;
 };
 

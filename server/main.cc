@@ -48,6 +48,11 @@ void add_options(CLI::App& app, Flags& flags) {
       ->capture_default_str();
   app.add_option("--durability", v.durability, "\"always\" (fsync before ack) or \"none\" (benchmarks only)")
       ->capture_default_str();
+  app.add_option("--direct-io", v.direct_io,
+                 "write the log with O_DIRECT, bypassing the page cache: faster bulk ingestion, slower readers that "
+                 "follow the log's end (falls back to buffered writes, with a log line, where the file system "
+                 "refuses it)")
+      ->capture_default_str();
 }
 
 // The flags the user gave override the file's values.
@@ -66,6 +71,7 @@ void apply_given(const CLI::App& app, const ServerConfig& given, ServerConfig* c
   if (set("--read-count-max")) config->read_count_max = given.read_count_max;
   if (set("--shutdown-grace-ms")) config->shutdown_grace_ms = given.shutdown_grace_ms;
   if (set("--durability")) config->durability = given.durability;
+  if (set("--direct-io")) config->direct_io = given.direct_io;
 }
 
 int fail(std::string_view what, const Status& status) {

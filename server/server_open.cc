@@ -57,6 +57,7 @@ Status Server::Impl::open_engine() {
   StoreOptions options;
   options.data_dir = config.data_dir;
   options.durability = config.durability == "none" ? Durability::kNone : Durability::kAlways;
+  options.direct_io = config.direct_io;
   options.queue_appends_max = kStoreQueueAppendsMax;
   options.log = engine_log_sink("store");
   options.commit_observer = [this](const CommitInfo& info) { metrics.on_commit(info); };

@@ -4,15 +4,12 @@
 #include <liburing.h>
 
 #include <cerrno>
-#include <chrono>
-#include <thread>
 
 #include "orderlog/check.h"
 
 namespace orderlog {
 namespace {
 constexpr unsigned kRingEntries = 1;  // a file has one operation in flight at most
-constexpr std::chrono::microseconds kSpinBeforeSleep{200};
 }  // namespace
 
 Result<std::unique_ptr<UringWriter>> UringWriter::create(const std::string& path) {
@@ -61,15 +58,7 @@ Status UringWriter::submit(const std::string& what) {
 Status UringWriter::wait() {
   OL_CHECK(in_flight_);
   io_uring_cqe* cqe = nullptr;
-  // Watch the completion queue for a moment before sleeping in the kernel: waking a
-  // thread costs tens of microseconds on a VM, as much as a small write takes.
-  const auto deadline = std::chrono::steady_clock::now() + kSpinBeforeSleep;
-  int rc = io_uring_peek_cqe(ring_.get(), &cqe);
-  while (rc == -EAGAIN && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
-    rc = io_uring_peek_cqe(ring_.get(), &cqe);
-  }
-  if (rc != 0) rc = io_uring_wait_cqe(ring_.get(), &cqe);
+  int rc = io_uring_wait_cqe(ring_.get(), &cqe);
   while (rc == -EINTR) rc = io_uring_wait_cqe(ring_.get(), &cqe);
   OL_CHECK_MSG(rc == 0, "io_uring_wait_cqe failed with an operation in flight");
   const int result = cqe->res;
