@@ -46,6 +46,7 @@ frame_bytes_max = 1048576
 read_count_max = 500
 shutdown_grace_ms = 2500
 durability = "none"
+direct_io = true
 
 [[tenant]]
 name = "demo"
@@ -95,6 +96,8 @@ TEST(ConfigFile, EveryKeyRoundTrips) {
   EXPECT_EQ(config.read_count_max, 500u);
   EXPECT_EQ(config.shutdown_grace_ms, 2500u);
   EXPECT_EQ(config.durability, "none");
+  EXPECT_TRUE(config.direct_io);
+  EXPECT_FALSE(ServerConfig{}.direct_io) << "direct I/O is opt-in";
   ASSERT_EQ(config.tenants.size(), 2u);
   const TenantConfig& demo = config.tenants[0];
   EXPECT_EQ(demo.name, "demo");

@@ -147,7 +147,14 @@ Status MemFile::write_at(uint64_t offset, std::span<const std::byte> data) {
   std::lock_guard lock(node_->mutex);
   uint64_t end = offset + data.size();
   if (end > node_->size) node_->resize(end);
-  if (!data.empty()) std::memcpy(node_->bytes + offset, data.data(), data.size());
+  // A direct write rewrites the committed head of its first page with the bytes it
+  // already holds, while readers of the mapping may be reading them. The kernel never
+  // shows a reader a half-rewritten page; here, bytes that keep their value are simply
+  // not stored again (a store of the same value is still a race to a race detector).
+  size_t same = 0;
+  const std::byte* current = node_->bytes + offset;
+  while (same < data.size() && current[same] == data[same]) ++same;
+  if (same < data.size()) std::memcpy(node_->bytes + offset + same, data.data() + same, data.size() - same);
   node_->mark_dirty(offset, end);
   return Status::ok();
 }
