@@ -55,6 +55,7 @@ class PosixFile final : public File {
   Status sync_data() override;
   Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) override;
   Status finish_write_and_sync() override;
+  int write_ready_fd() override { return uring_ && uring_->in_flight() ? uring_->event_fd() : -1; }
   Status read_at(uint64_t offset, std::span<std::byte> out) override;
   Result<uint64_t> size() override;
   Status truncate(uint64_t size) override;

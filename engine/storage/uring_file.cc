@@ -2,8 +2,11 @@
 #include "storage/uring_file.h"
 
 #include <liburing.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #include "orderlog/check.h"
 
@@ -20,11 +23,18 @@ Result<std::unique_ptr<UringWriter>> UringWriter::create(const std::string& path
 }
 
 UringWriter::UringWriter(PassKey, std::unique_ptr<io_uring> ring, std::string path)
-    : ring_(std::move(ring)), path_(std::move(path)) {}
+    : ring_(std::move(ring)), path_(std::move(path)) {
+  event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (event_fd_ >= 0 && io_uring_register_eventfd(ring_.get(), event_fd_) != 0) {
+    close(event_fd_);
+    event_fd_ = -1;
+  }
+}
 
 UringWriter::~UringWriter() {
   if (in_flight_) (void)wait();
   io_uring_queue_exit(ring_.get());
+  if (event_fd_ >= 0) close(event_fd_);
 }
 
 Status UringWriter::submit_sync(int fd) {
@@ -48,6 +58,10 @@ Status UringWriter::submit_write(int fd, std::span<const std::byte> data, uint64
 }
 
 Status UringWriter::submit(const std::string& what) {
+  if (event_fd_ >= 0) {
+    uint64_t signalled = 0;  // left over from the previous completion: not this one's
+    (void)!read(event_fd_, &signalled, sizeof(signalled));
+  }
   int submitted = io_uring_submit(ring_.get());
   if (submitted == 0) return Status::io_error("io_uring_submit of a " + what + " for " + path_ + " took nothing");
   if (submitted < 0) return Status::from_errno(-submitted, "io_uring_submit of a " + what + " for " + path_);

@@ -42,12 +42,16 @@ class UringWriter {
   // fdatasync returned 0. REQUIRES: in_flight().
   Status wait();
   bool in_flight() const { return in_flight_; }
+  // An eventfd that turns readable when a completion arrives, or -1 when the kernel
+  // refused one (waiting still works through wait()).
+  int event_fd() const { return event_fd_; }
 
  private:
   Status submit(const std::string& what);
 
   std::unique_ptr<io_uring> ring_;
   std::string path_;
+  int event_fd_ = -1;
   bool in_flight_ = false;
   bool writing_ = false;       // the operation in flight is a write (else an fdatasync)
   size_t write_bytes_ = 0;

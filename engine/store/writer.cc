@@ -2,7 +2,13 @@
 // segment or the batch is full, index them, write + fdatasync once, publish, ack.
 #include "store/writer.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <utility>
 #include <cstring>
 #include <unordered_set>
 
@@ -61,10 +67,22 @@ Writer::Writer(const WriterOptions& options, storage::SegmentList* segments, ind
   tail_page_.assign(active.data() + page, active.data() + state_.active_offset);
   batches_[0] = std::make_unique<Batch>();
   batches_[1] = std::make_unique<Batch>();
+  // Without it the writer still works; it just cannot decide new requests while a
+  // write is on the device (see form_while_in_flight()).
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   thread_ = std::thread([this] { run(); });
 }
 
-Writer::~Writer() { (void)stop(); }
+Writer::~Writer() {
+  (void)stop();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void Writer::poke_writer() const {
+  if (wake_fd_ < 0) return;
+  const uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof(one));
+}
 
 void Writer::enqueue(std::unique_ptr<AppendRequest> request, bool wait_for_room) {
   std::unique_lock lock(mutex_);
@@ -87,17 +105,21 @@ void Writer::enqueue(std::unique_ptr<AppendRequest> request, bool wait_for_room)
   queue_.push_back(std::move(request));
   queued_.store(queue_.size(), std::memory_order_release);
   const bool was_empty = queue_.size() == 1;
+  const bool writer_polling = writer_polling_;
   lock.unlock();
   if (was_empty) queue_changed_.notify_one();
+  if (was_empty && writer_polling) poke_writer();
 }
 
-// Two batches alternate: the writer forms a batch from everything queued as soon as
-// the previous write is durable, submits it, and acknowledges the previous batch while
-// the new one is on disk. Forming late makes groups as large as possible; only one
-// write is ever in flight, which keeps recovery's torn-tail rule simple.
+// Two batches alternate: one is on the device (write + fdatasync) while the next
+// forms. Requests that arrive during the write are decided into the next batch as they
+// come (positions, versions, index entries), so when the write completes the next one
+// only needs sealing before it goes out, and the device waits little. Only one write
+// is ever in flight, which keeps recovery's torn-tail rule simple.
 void Writer::run() {
   std::deque<std::unique_ptr<AppendRequest>> pending;
   Batch* in_flight = nullptr;
+  Batch* forming = nullptr;  // begun while `in_flight` was on the device
   size_t next_slot = 0;
   while (true) {
     if (in_flight == nullptr && pending.empty()) spin_for_work();
@@ -109,26 +131,26 @@ void Writer::run() {
         });
       }
     }
-    if (in_flight != nullptr) finish_batch(*in_flight);
-
-    std::unique_lock lock(mutex_);
-    while (!queue_.empty()) {
-      pending.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+    if (in_flight != nullptr) {
+      form_while_in_flight(*in_flight, pending, &forming, batches_[next_slot].get());
+      finish_batch(*in_flight);
     }
-    queued_.store(0, std::memory_order_relaxed);
-    const bool stopping = stopping_;
-    const uint64_t checkpoint_ticket = checkpoints_requested_;
-    const bool checkpoint_wanted = checkpoint_ticket > checkpoints_done_;
-    lock.unlock();
-    room_.notify_all();
 
-    // A checkpoint needs a quiet log: form nothing new until it is taken.
-    Batch* next = nullptr;
-    if (!pending.empty() && !checkpoint_wanted) {
+    const Controls controls = take_queue(pending);
+    // A checkpoint needs a quiet log: form nothing new until it is taken. A batch
+    // begun during the last write holds decided requests, so it goes out regardless.
+    Batch* next = std::exchange(forming, nullptr);
+    if (next == nullptr && !pending.empty() && !controls.checkpoint_wanted) {
       next = batches_[next_slot].get();
-      form_batch(pending, *next);
-      if (next->log_bytes > 0) submit_batch(*next);
+      begin_batch(*next);
+    }
+    if (next != nullptr) {
+      if (Status error = status(); !error.is_ok() && next->failure.is_ok() && next->log_bytes > 0) {
+        next->failure = error;  // placed before the write ahead of it failed
+      }
+      if (!controls.checkpoint_wanted) add_pending(pending, *next, /*may_roll=*/true);
+      seal_batch(*next);
+      if (next->log_bytes > 0 && next->failure.is_ok()) submit_batch(*next);
     }
     if (in_flight != nullptr) complete_batch(*in_flight);
     in_flight = nullptr;
@@ -142,19 +164,84 @@ void Writer::run() {
     }
 
     const bool quiet = in_flight == nullptr;
-    const bool done = quiet && stopping && pending.empty();
+    const bool done = quiet && controls.stopping && pending.empty();
     Status checkpoint_status;
-    if (quiet && (checkpoint_wanted || done)) checkpoint_status = do_checkpoint();
+    if (quiet && (controls.checkpoint_wanted || done)) checkpoint_status = do_checkpoint();
     if (done && !checkpoint_status.is_ok() && status().is_ok()) {
       options_.log(LogLevel::kError, "final index checkpoint failed: " + checkpoint_status.to_string());
     }
-    lock.lock();
-    if (quiet && checkpoint_wanted) {
+    std::unique_lock lock(mutex_);
+    if (quiet && controls.checkpoint_wanted) {
       checkpoint_status_ = checkpoint_status;
-      checkpoints_done_ = checkpoint_ticket;
+      checkpoints_done_ = controls.checkpoint_ticket;
       checkpoint_done_.notify_all();
     }
     if (done && queue_.empty()) break;
+  }
+}
+
+Writer::Controls Writer::take_queue(std::deque<std::unique_ptr<AppendRequest>>& pending) {
+  Controls controls;
+  {
+    std::lock_guard lock(mutex_);
+    while (!queue_.empty()) {
+      pending.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    queued_.store(0, std::memory_order_relaxed);
+    controls.stopping = stopping_;
+    controls.checkpoint_ticket = checkpoints_requested_;
+    controls.checkpoint_wanted = checkpoints_requested_ > checkpoints_done_;
+  }
+  room_.notify_all();
+  return controls;
+}
+
+// Waits for the write in flight and for new requests together (poll on the file's
+// completion descriptor and the writer's wake-up eventfd) and decides new requests
+// into `*forming` (begun in `slot`) as they arrive. Returns when the write is done, or
+// when it must be left to finish_batch(): no completion descriptor, a stop or
+// checkpoint request, a full batch. Never rolls a segment: that needs a quiet log.
+void Writer::form_while_in_flight(const Batch& in_flight, std::deque<std::unique_ptr<AppendRequest>>& pending,
+                                  Batch** forming, Batch* slot) {
+  const int ready_fd = in_flight.segment->file()->write_ready_fd();
+  if (ready_fd < 0 || wake_fd_ < 0) return;
+  while (true) {
+    bool wait = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || checkpoints_requested_ > checkpoints_done_) return;
+      wait = queue_.empty();
+      writer_polling_ = wait;
+    }
+    if (wait) {
+      pollfd fds[2] = {{ready_fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+      const int polled = poll(fds, 2, -1);
+      {
+        std::lock_guard lock(mutex_);
+        writer_polling_ = false;
+      }
+      uint64_t wakes = 0;
+      (void)!read(wake_fd_, &wakes, sizeof(wakes));
+      if (polled < 0 && errno != EINTR) return;  // finish_batch() still waits properly
+      if (polled > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0) return;
+      continue;
+    }
+    const Controls controls = take_queue(pending);
+    if (controls.checkpoint_wanted || !status().is_ok()) return;
+    if (*forming == nullptr) {
+      *forming = slot;
+      begin_batch(*slot);
+    }
+    const bool room_left = add_pending(pending, **forming, /*may_roll=*/false);
+    // finish_batch() publishes the stream table, which then covers these units too:
+    // their index entries must be in place first (readers stop at the committed position).
+    if (Status flushed = index_->flush(); !flushed.is_ok()) {
+      poison(flushed);
+      (*forming)->failure = flushed;
+      return;
+    }
+    if (!room_left) return;
   }
 }
 
@@ -168,25 +255,29 @@ void Writer::spin_for_work() const {
   }
 }
 
-void Writer::form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Batch& batch) {
+void Writer::begin_batch(Batch& batch) {
   batch.reset();
+  if (!status().is_ok()) return;  // add_pending() fails the requests
+  start_batch(batch);
+  batch.timestamp_ns = std::max(state_.last_timestamp_ns, options_.env->now_ns());
+}
+
+bool Writer::add_pending(std::deque<std::unique_ptr<AppendRequest>>& pending, Batch& batch, bool may_roll) {
   if (Status error = status(); !error.is_ok()) {
     for (auto& request : pending) {
       request->outcome = Status::read_only("the store is read-only after a write failure: " + error.message());
       batch.requests.push_back(std::move(request));
     }
     pending.clear();
-    return;
+    return true;
   }
-  start_batch(batch);
-  batch.timestamp_ns = std::max(state_.last_timestamp_ns, options_.env->now_ns());
   while (!pending.empty()) {
     AppendRequest& request = *pending.front();
     const size_t unit_bytes = request.unit.bytes.size();
     const uint64_t room = batch.segment->capacity_bytes() - batch.end_offset();
     if (unit_bytes > room) {
       // Write what we have and roll next time, so a batch never spans two files.
-      if (batch.log_bytes > 0 || !batch.requests.empty()) break;
+      if (!may_roll || batch.log_bytes > 0 || !batch.requests.empty()) return false;
       if (batch.end_offset() == 0) {
         request.outcome = Status::too_large("an append of " + std::to_string(unit_bytes) +
                                             " bytes does not fit in a segment");
@@ -197,13 +288,18 @@ void Writer::form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Bat
         continue;
       }
     } else if (batch.log_bytes > 0 && batch.log_bytes + unit_bytes > options_.batch_bytes_max) {
-      break;
+      return false;
     } else {
       place(request, batch);
     }
     batch.requests.push_back(std::move(pending.front()));
     pending.pop_front();
   }
+  return true;
+}
+
+void Writer::seal_batch(Batch& batch) {
+  if (batch.segment == nullptr || !batch.failure.is_ok()) return;
   // Index entries go to their files before the batch is durable: readers only look
   // at positions up to the committed one.
   if (Status flushed = index_->flush(); !flushed.is_ok()) {
@@ -425,6 +521,7 @@ Status Writer::checkpoint() {
   if (stopped_ || stopping_) return Status::closed("the store is closed");
   const uint64_t ticket = ++checkpoints_requested_;
   queue_changed_.notify_one();
+  poke_writer();
   checkpoint_done_.wait(lock, [&] { return checkpoints_done_ >= ticket; });
   return checkpoint_status_;
 }
@@ -437,6 +534,7 @@ Status Writer::stop() {
     stopped_ = true;
   }
   queue_changed_.notify_all();
+  poke_writer();
   room_.notify_all();
   if (thread_.joinable()) thread_.join();
   return status();

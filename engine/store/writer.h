@@ -78,11 +78,31 @@ class Writer {
  private:
   struct Batch;
 
+  // What the queue's control flags said when the writer last took the queue.
+  struct Controls {
+    bool stopping = false;
+    bool checkpoint_wanted = false;
+    uint64_t checkpoint_ticket = 0;
+  };
+
   void run();
   void spin_for_work() const;
-  // Decides queued requests into `batch` until it is full, the segment is, or none
-  // are left; indexes what it accepted. REQUIRES: no write in flight.
-  void form_batch(std::deque<std::unique_ptr<AppendRequest>>& pending, Batch& batch);
+  // Wakes the writer out of form_while_in_flight()'s poll.
+  void poke_writer() const;
+  // Moves every queued request to `pending` and reads the control flags.
+  Controls take_queue(std::deque<std::unique_ptr<AppendRequest>>& pending);
+  void form_while_in_flight(const Batch& in_flight, std::deque<std::unique_ptr<AppendRequest>>& pending,
+                            Batch** forming, Batch* slot);
+  // Resets `batch` to start at the active segment's end (unless the writer failed).
+  void begin_batch(Batch& batch);
+  // Decides `pending` requests into `batch` until it is full, the segment is (then,
+  // when `may_roll` and the batch is still empty, rolls to a new segment), or none
+  // are left. False when it stopped with requests left. Rolling REQUIRES no write in
+  // flight. Once the writer failed, fails every pending request instead.
+  bool add_pending(std::deque<std::unique_ptr<AppendRequest>>& pending, Batch& batch, bool may_roll);
+  // Flushes the batch's index entries, advances the writer's state past the batch and
+  // pads it for the write.
+  void seal_batch(Batch& batch);
   // Points `batch` at the active segment's end, with the tail page as its head.
   void start_batch(Batch& batch);
   void submit_batch(Batch& batch);
@@ -119,6 +139,8 @@ class Writer {
   std::atomic<size_t> queued_{0};  // queue_.size(), readable without the lock
   bool stopping_ = false;
   bool stopped_ = false;
+  bool writer_polling_ = false;  // in form_while_in_flight()'s poll: enqueue() pokes wake_fd_
+  int wake_fd_ = -1;             // eventfd; -1 if the kernel refused one
   uint64_t checkpoints_requested_ = 0;
   uint64_t checkpoints_done_ = 0;
   Status checkpoint_status_;

@@ -22,6 +22,7 @@ class ForwardingFile : public File {
     return base_->start_write_and_sync(offset, data, sync);
   }
   Status finish_write_and_sync() override { return base_->finish_write_and_sync(); }
+  int write_ready_fd() override { return base_->write_ready_fd(); }
   Status read_at(uint64_t offset, std::span<std::byte> out) override { return base_->read_at(offset, out); }
   Result<uint64_t> size() override { return base_->size(); }
   Status truncate(uint64_t size) override { return base_->truncate(size); }

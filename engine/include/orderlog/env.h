@@ -45,6 +45,11 @@ class File {
   // at most one started operation per file.
   virtual Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) = 0;
   virtual Status finish_write_and_sync() = 0;
+  // A descriptor that becomes readable (poll) once the started operation's device
+  // work is done, so the caller can wait for it and for other events together. -1
+  // when there is none (the operation ran synchronously, or this File cannot tell):
+  // then only finish_write_and_sync() waits. Valid until finish_write_and_sync().
+  virtual int write_ready_fd() { return -1; }
 
   // Reads exactly out.size() bytes at `offset`; reading past the end is an error.
   virtual Status read_at(uint64_t offset, std::span<std::byte> out) = 0;

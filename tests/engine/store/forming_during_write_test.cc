@@ -1,0 +1,258 @@
+// While a group-commit write is on the device, the writer decides requests that arrive
+// into the next batch. These tests hold a log write "on the device" (its completion is
+// signalled only when the test releases it) and pin what that must never change: the
+// next batch's requests are decided meanwhile but acknowledged only after their own
+// write is durable; if the held write fails, none of them is acknowledged or written;
+// a close while a write is held still makes every acknowledged append durable.
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "forwarding_env.h"
+#include "store_test_util.h"
+
+namespace orderlog::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Shared by the held files: whether new writes are held, and how to end a held one.
+class WriteHolder {
+ public:
+  void hold(bool holding) {
+    std::lock_guard lock(mutex_);
+    holding_ = holding;
+  }
+  // Lets every held write complete; with `error_number`, they complete with that error.
+  void release_all(int error_number = 0) {
+    std::lock_guard lock(mutex_);
+    release_error_ = error_number;
+    for (int fd : held_) signal(fd);
+    held_.clear();
+  }
+  bool wait_for_held(size_t count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, milliseconds(10'000), [&] { return held_.size() >= count; });
+  }
+  size_t held() {
+    std::lock_guard lock(mutex_);
+    return held_.size();
+  }
+
+  // The file side: a started write gets an eventfd, signalled now or on release.
+  int start() {
+    const int fd = eventfd(0, EFD_CLOEXEC);
+    EXPECT_GE(fd, 0);
+    std::lock_guard lock(mutex_);
+    if (holding_) {
+      held_.push_back(fd);
+      changed_.notify_all();
+    } else {
+      signal(fd);
+    }
+    return fd;
+  }
+  int release_error() {
+    std::lock_guard lock(mutex_);
+    return release_error_;
+  }
+  // Closes a completed write's eventfd under the lock its signal was written under, so
+  // the race detector sees the order the kernel guarantees.
+  void finished(int fd) {
+    std::lock_guard lock(mutex_);
+    close(fd);
+  }
+
+ private:
+  static void signal(int fd) {
+    const uint64_t one = 1;
+    EXPECT_EQ(write(fd, &one, sizeof(one)), static_cast<ssize_t>(sizeof(one)));
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool holding_ = false;
+  int release_error_ = 0;
+  std::vector<int> held_;
+};
+
+// A segment whose started write-and-sync completes (for the writer) only once the
+// holder releases it. The bytes go to the MemEnv at once: a failed held write may
+// still leave them on "disk", as a real failed write may.
+class HeldFile : public ForwardingFile {
+ public:
+  HeldFile(std::unique_ptr<File> base, WriteHolder* holder) : ForwardingFile(std::move(base)), holder_(holder) {}
+  ~HeldFile() override {
+    if (ready_fd_ >= 0) holder_->finished(ready_fd_);
+  }
+
+  Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) override {
+    OL_RETURN_IF_ERROR(ForwardingFile::start_write_and_sync(offset, data, sync));
+    ready_fd_ = holder_->start();
+    return Status::ok();
+  }
+  int write_ready_fd() override { return ready_fd_; }
+  Status finish_write_and_sync() override {
+    pollfd ready{ready_fd_, POLLIN, 0};
+    while (poll(&ready, 1, -1) < 0) {
+    }
+    holder_->finished(ready_fd_);
+    ready_fd_ = -1;
+    Status status = ForwardingFile::finish_write_and_sync();
+    if (const int error_number = holder_->release_error(); error_number != 0) {
+      return Status::from_errno(error_number, "held write failed");
+    }
+    return status;
+  }
+
+ private:
+  WriteHolder* holder_;
+  int ready_fd_ = -1;
+};
+
+class HeldLogEnv : public ForwardingEnv {
+ public:
+  HeldLogEnv(Env* base, WriteHolder* holder) : ForwardingEnv(base), holder_(holder) {}
+
+  Result<std::unique_ptr<File>> open_direct_file(const std::string& path, OpenMode mode) override {
+    OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base()->open_direct_file(path, mode));
+    if (path.find("/log/") == std::string::npos) return file;
+    return std::unique_ptr<File>(std::make_unique<HeldFile>(std::move(file), holder_));
+  }
+
+ private:
+  WriteHolder* holder_;
+};
+
+struct HeldStore {
+  MemEnv mem;
+  WriteHolder holder;
+  HeldLogEnv env{&mem, &holder};
+  std::unique_ptr<EventStore> store;
+};
+
+void open_held(HeldStore& s) {
+  ASSERT_OK_AND_ASSIGN(s.store, open_store(s.mem, test_options(&s.env, kDefaultTestSegmentBytes)));
+  // A first acknowledged event, written without holding.
+  ASSERT_OK(s.store->append("before", ExpectedVersion::any(), make_event("T", "before").events()));
+  s.holder.hold(true);
+}
+
+// Appends `count` single events with payloads "<label> #<i>" to streams "s-<i % 3>",
+// without waiting. `batches` keeps the events alive.
+std::vector<std::unique_ptr<AsyncOutcome>> append_async(EventStore& store, size_t count, const std::string& label,
+                                                        std::vector<EventBatch>* batches) {
+  std::vector<std::unique_ptr<AsyncOutcome>> outcomes;
+  const size_t first = batches->size();
+  for (size_t i = 0; i < count; ++i) batches->push_back(make_event("T", label + " #" + std::to_string(i)));
+  for (size_t i = 0; i < count; ++i) {
+    outcomes.push_back(std::make_unique<AsyncOutcome>());
+    const std::string stream = "s-" + std::to_string(i % 3);
+    const std::vector<StreamAppend> request = {{stream, ExpectedVersion::any(), (*batches)[first + i].events()}};
+    store.append_async(request, outcomes.back()->callback());
+  }
+  return outcomes;
+}
+
+// Waits until the writer has decided `appends` appends in all (StoreStats::appends).
+bool wait_for_decided(const EventStore& store, uint64_t appends) {
+  for (int i = 0; i < 10'000 && store.stats().appends < appends; ++i) std::this_thread::sleep_for(milliseconds(1));
+  return store.stats().appends >= appends;
+}
+
+TEST(FormingDuringWrite, RequestsArrivingDuringAWriteAreDecidedAtOnceButAcknowledgedAfterTheirOwnWrite) {
+  HeldStore s;
+  open_held(s);
+  std::vector<EventBatch> batches;
+  std::vector<std::unique_ptr<AsyncOutcome>> first = append_async(*s.store, 1, "held", &batches);
+  ASSERT_TRUE(s.holder.wait_for_held(1));
+  // Ten more arrive while the first write is held.
+  std::vector<std::unique_ptr<AsyncOutcome>> during = append_async(*s.store, 10, "during", &batches);
+  ASSERT_TRUE(wait_for_decided(*s.store, 1 + 1 + 10)) << "the ten were not decided while the write was held";
+  EXPECT_EQ(s.store->committed_position(), GlobalPosition{1});
+  for (const auto& outcome : first) EXPECT_FALSE(outcome->ready_now());
+  for (const auto& outcome : during) EXPECT_FALSE(outcome->ready_now());
+
+  // The first write completes; the ten go out as the next write, which is held too.
+  s.holder.release_all();
+  ASSERT_TRUE(s.holder.wait_for_held(1));
+  ASSERT_TRUE(first[0]->ready_within(milliseconds(10'000)));
+  EXPECT_OK(first[0]->get());
+  EXPECT_EQ(s.store->committed_position(), GlobalPosition{2});
+  for (const auto& outcome : during) EXPECT_FALSE(outcome->ready_now()) << "acknowledged before its write";
+
+  s.holder.hold(false);
+  s.holder.release_all();
+  uint64_t next = 3;
+  for (const auto& outcome : during) {
+    ASSERT_TRUE(outcome->ready_within(milliseconds(10'000)));
+    ASSERT_OK_AND_ASSIGN(AppendResult result, outcome->get());
+    EXPECT_EQ(result.first_position, GlobalPosition{next++});
+  }
+  EXPECT_EQ(read_all_events(*s.store).size(), 12u);
+  EXPECT_EQ(s.store->stats().batches, 3u) << "before, the first held write, and the ten together";
+}
+
+TEST(FormingDuringWrite, AFailedWriteFailsTheRequestsDecidedDuringItAndWritesNoneOfThem) {
+  HeldStore s;
+  open_held(s);
+  std::vector<EventBatch> batches;
+  std::vector<std::unique_ptr<AsyncOutcome>> first = append_async(*s.store, 1, "held", &batches);
+  ASSERT_TRUE(s.holder.wait_for_held(1));
+  std::vector<std::unique_ptr<AsyncOutcome>> during = append_async(*s.store, 10, "during", &batches);
+  ASSERT_TRUE(wait_for_decided(*s.store, 1 + 1 + 10));
+
+  s.holder.hold(false);
+  s.holder.release_all(EIO);
+  for (const auto& outcome : first) {
+    ASSERT_TRUE(outcome->ready_within(milliseconds(10'000)));
+    EXPECT_FALSE(outcome->get().is_ok());
+  }
+  for (const auto& outcome : during) {
+    ASSERT_TRUE(outcome->ready_within(milliseconds(10'000)));
+    const Result<AppendResult> result = outcome->get();
+    EXPECT_FALSE(result.is_ok()) << "acknowledged although the write before it failed";
+  }
+  EXPECT_FALSE(s.store->writer_status().is_ok());
+  EXPECT_EQ(s.store->committed_position(), GlobalPosition{1});
+  EXPECT_EQ(read_all_events(*s.store).size(), 1u);
+
+  // On disk: the held write's bytes may have landed, the ten decided during it never.
+  std::unique_ptr<MemEnv> disk = s.mem.crash_copy();
+  ASSERT_OK_AND_ASSIGN(auto reopened, open_store(*disk, test_options(disk.get(), kDefaultTestSegmentBytes)));
+  for (const StoredEvent& event : read_all_events(*reopened)) {
+    EXPECT_EQ(event.payload.find("during"), std::string::npos)
+        << "an event decided during the failed write reached the disk: " << event.payload;
+  }
+}
+
+TEST(FormingDuringWrite, CloseWhileAWriteIsHeldStillMakesEveryAcknowledgedAppendDurable) {
+  HeldStore s;
+  open_held(s);
+  std::vector<EventBatch> batches;
+  std::vector<std::unique_ptr<AsyncOutcome>> first = append_async(*s.store, 1, "held", &batches);
+  ASSERT_TRUE(s.holder.wait_for_held(1));
+  std::vector<std::unique_ptr<AsyncOutcome>> during = append_async(*s.store, 5, "during", &batches);
+  ASSERT_TRUE(wait_for_decided(*s.store, 1 + 1 + 5));
+  std::thread closer([&] { EXPECT_OK(s.store->close()); });
+  std::this_thread::sleep_for(milliseconds(20));
+  s.holder.hold(false);
+  s.holder.release_all();
+  closer.join();
+  size_t acknowledged = 0;
+  for (const auto& outcome : during) {
+    ASSERT_TRUE(outcome->ready_within(milliseconds(10'000)));
+    acknowledged += outcome->get().is_ok() ? 1 : 0;
+  }
+  EXPECT_EQ(acknowledged, during.size()) << "requests decided before close() must be written";
+  std::unique_ptr<MemEnv> disk = s.mem.crash_copy();
+  ASSERT_OK_AND_ASSIGN(auto reopened, open_store(*disk, test_options(disk.get(), kDefaultTestSegmentBytes)));
+  EXPECT_EQ(read_all_events(*reopened).size(), 1 + 1 + during.size());
+}
+
+}  // namespace
+}  // namespace orderlog::testing
