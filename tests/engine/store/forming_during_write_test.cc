@@ -164,15 +164,29 @@ bool wait_for_decided(const EventStore& store, uint64_t appends) {
   return store.stats().appends >= appends;
 }
 
-TEST(FormingDuringWrite, RequestsArrivingDuringAWriteAreDecidedAtOnceButAcknowledgedAfterTheirOwnWrite) {
+struct HeldWrite {
   HeldStore s;
-  open_held(s);
   std::vector<EventBatch> batches;
-  std::vector<std::unique_ptr<AsyncOutcome>> first = append_async(*s.store, 1, "held", &batches);
-  ASSERT_TRUE(s.holder.wait_for_held(1));
-  // Ten more arrive while the first write is held.
-  std::vector<std::unique_ptr<AsyncOutcome>> during = append_async(*s.store, 10, "during", &batches);
-  ASSERT_TRUE(wait_for_decided(*s.store, 1 + 1 + 10)) << "the ten were not decided while the write was held";
+  std::vector<std::unique_ptr<AsyncOutcome>> first;   // the held write's one append
+  std::vector<std::unique_ptr<AsyncOutcome>> during;  // appended while it is held
+};
+
+// Given: one acknowledged event, then a write of one more held on the device, and
+// `during` appends that arrive and are decided while it is held.
+void hold_a_write_and_append(HeldWrite& w, size_t during) {
+  ASSERT_NO_FATAL_FAILURE(open_held(w.s));
+  w.first = append_async(*w.s.store, 1, "held", &w.batches);
+  ASSERT_TRUE(w.s.holder.wait_for_held(1));
+  w.during = append_async(*w.s.store, during, "during", &w.batches);
+  ASSERT_TRUE(wait_for_decided(*w.s.store, 1 + 1 + during)) << "not decided while the write was held";
+}
+
+TEST(FormingDuringWrite, RequestsArrivingDuringAWriteAreDecidedAtOnceButAcknowledgedAfterTheirOwnWrite) {
+  HeldWrite w;
+  ASSERT_NO_FATAL_FAILURE(hold_a_write_and_append(w, 10));
+  HeldStore& s = w.s;
+  const auto& first = w.first;
+  const auto& during = w.during;
   EXPECT_EQ(s.store->committed_position(), GlobalPosition{1});
   for (const auto& outcome : first) EXPECT_FALSE(outcome->ready_now());
   for (const auto& outcome : during) EXPECT_FALSE(outcome->ready_now());
@@ -198,13 +212,11 @@ TEST(FormingDuringWrite, RequestsArrivingDuringAWriteAreDecidedAtOnceButAcknowle
 }
 
 TEST(FormingDuringWrite, AFailedWriteFailsTheRequestsDecidedDuringItAndWritesNoneOfThem) {
-  HeldStore s;
-  open_held(s);
-  std::vector<EventBatch> batches;
-  std::vector<std::unique_ptr<AsyncOutcome>> first = append_async(*s.store, 1, "held", &batches);
-  ASSERT_TRUE(s.holder.wait_for_held(1));
-  std::vector<std::unique_ptr<AsyncOutcome>> during = append_async(*s.store, 10, "during", &batches);
-  ASSERT_TRUE(wait_for_decided(*s.store, 1 + 1 + 10));
+  HeldWrite w;
+  ASSERT_NO_FATAL_FAILURE(hold_a_write_and_append(w, 10));
+  HeldStore& s = w.s;
+  const auto& first = w.first;
+  const auto& during = w.during;
 
   s.holder.hold(false);
   s.holder.release_all(EIO);
@@ -231,13 +243,10 @@ TEST(FormingDuringWrite, AFailedWriteFailsTheRequestsDecidedDuringItAndWritesNon
 }
 
 TEST(FormingDuringWrite, CloseWhileAWriteIsHeldStillMakesEveryAcknowledgedAppendDurable) {
-  HeldStore s;
-  open_held(s);
-  std::vector<EventBatch> batches;
-  std::vector<std::unique_ptr<AsyncOutcome>> first = append_async(*s.store, 1, "held", &batches);
-  ASSERT_TRUE(s.holder.wait_for_held(1));
-  std::vector<std::unique_ptr<AsyncOutcome>> during = append_async(*s.store, 5, "during", &batches);
-  ASSERT_TRUE(wait_for_decided(*s.store, 1 + 1 + 5));
+  HeldWrite w;
+  ASSERT_NO_FATAL_FAILURE(hold_a_write_and_append(w, 5));
+  HeldStore& s = w.s;
+  const auto& during = w.during;
   std::thread closer([&] { EXPECT_OK(s.store->close()); });
   std::this_thread::sleep_for(milliseconds(20));
   s.holder.hold(false);
