@@ -198,23 +198,30 @@ Writer::Controls Writer::take_queue(std::deque<std::unique_ptr<AppendRequest>>& 
 }
 
 // Waits for the write in flight and for new requests together (poll on the file's
-// completion descriptor and the writer's wake-up eventfd) and decides new requests
-// into `*forming` (begun in `slot`) as they arrive. Returns when the write is done, or
-// when it must be left to finish_batch(): no completion descriptor, a stop or
+// completion descriptor and the writer's wake-up eventfd) and decides the requests
+// that arrive into `*forming` (begun in `slot`). It lets arrivals wake it once per
+// write and then takes whatever keeps coming until the queue is empty: each wake-up
+// costs tens of microseconds on a VM and competes with the appenders for the CPU,
+// and waking for every arrival measured smaller groups (17 instead of 29 events per
+// fdatasync with 64 appenders). Returns when the write is done, or when the rest is
+// left to finish_batch(): no completion descriptor, the one wake-up used, a stop or
 // checkpoint request, a full batch. Never rolls a segment: that needs a quiet log.
 void Writer::form_while_in_flight(const Batch& in_flight, std::deque<std::unique_ptr<AppendRequest>>& pending,
                                   Batch** forming, Batch* slot) {
   const int ready_fd = in_flight.segment->file()->write_ready_fd();
   if (ready_fd < 0 || wake_fd_ < 0) return;
+  bool woken_once = false;
   while (true) {
     bool wait = false;
     {
       std::lock_guard lock(mutex_);
       if (stopping_ || checkpoints_requested_ > checkpoints_done_) return;
       wait = queue_.empty();
-      writer_polling_ = wait;
+      writer_polling_ = wait && !woken_once;
     }
+    if (wait && woken_once) return;
     if (wait) {
+      woken_once = true;
       pollfd fds[2] = {{ready_fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
       const int polled = poll(fds, 2, -1);
       {
