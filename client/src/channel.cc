@@ -28,7 +28,9 @@ Channel::Impl::Impl(const ClientOptions& options)
 void Channel::Impl::start_sweeping() {
   sweep_timer_.expires_after(sweep_interval(options_.request_timeout));
   sweep_timer_.async_wait([this](std::error_code error) {
-    if (error) return;
+    // close() cancels the timer, but a wait that had already expired still runs its
+    // handler without an error: re-arming then would keep run() from ever returning.
+    if (error || closed_) return;
     sweep_timeouts();
     start_sweeping();
   });
@@ -152,7 +154,7 @@ void Channel::Impl::post_after(std::chrono::milliseconds delay, std::function<vo
     delayed_.push_back(timer);
     timer->async_wait([this, timer, task = std::move(task)](std::error_code error) {
       delayed_.remove(timer);
-      if (!error) task();
+      if (!error && !closed_) task();  // see start_sweeping() for why closed_ matters
     });
   });
 }

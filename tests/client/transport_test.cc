@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <memory>
 #include <thread>
 
 #include "fake_server.h"
@@ -43,6 +45,28 @@ TEST(ClientTransport, RepliesArrivingOutOfOrderReachTheirCallers) {
     Result<Pong> pong = pongs[i].get();
     ASSERT_TRUE(pong.ok()) << pong.error().to_string();
     EXPECT_EQ(pong->payload, i);
+  }
+}
+
+// The client sweeps for timed-out requests on a periodic timer. Closing it while an
+// expired sweep was still queued used to re-arm the timer, and the destructor then
+// waited for the io thread forever. Closing right when sweeps fall due, many times
+// over, finds that window; every close must finish.
+TEST(ClientTransport, ClosingWhileASweepIsDueFinishes) {
+  FakeServer server([](FakeConnection&, const wire::Message&) {});
+  ClientOptions options = options_for(server);
+  options.request_timeout = 40ms;  // the shortest sweep interval, 5 ms
+  for (int round = 0; round < 600; ++round) {
+    auto client = Client::connect(options);
+    ASSERT_TRUE(client.ok()) << client.error().to_string();
+    std::this_thread::sleep_for(std::chrono::microseconds(4'800 + 20 * (round % 20)));
+    auto closed = std::make_shared<std::promise<void>>();
+    std::future<void> done = closed->get_future();
+    std::thread([client = std::move(*client), closed]() mutable {
+      client.reset();
+      closed->set_value();
+    }).detach();
+    ASSERT_EQ(done.wait_for(10s), std::future_status::ready) << "closing the client hung in round " << round;
   }
 }
 
