@@ -1,6 +1,7 @@
 // See segment.h.
 #include "storage/segment.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -41,7 +42,9 @@ Result<std::unique_ptr<Segment>> Segment::open(Env* env, const std::string& path
   }
   if (size == 0) return Status::corruption("segment " + path + " is empty (it was never preallocated)");
   OL_ASSIGN_OR_RETURN(const std::byte* data, file->map(size));
-  return std::unique_ptr<Segment>(new Segment(path, first_position, std::move(file), data, size));
+  const size_t alignment =
+      size % kDirectIoAlignment == 0 ? std::max(file->write_alignment(), kDirectIoAlignment) : file->write_alignment();
+  return std::unique_ptr<Segment>(new Segment(path, first_position, std::move(file), data, size, alignment));
 }
 
 Result<std::unique_ptr<Segment>> Segment::open_as(Env* env, const std::string& path, const std::string& final_path,

@@ -37,23 +37,31 @@ class Segment {
   const std::byte* data() const { return data_; }
   const std::string& path() const { return path_; }
   File* file() { return file_.get(); }
-  // What every write must be aligned to: 1 (buffered) or kDirectIoAlignment.
-  size_t write_alignment() const { return file_->write_alignment(); }
+  // What the writer aligns every write to, start and length. Whole pages
+  // (kDirectIoAlignment) when the file is made of whole pages: a direct write must be,
+  // and a buffered one that covers whole pages never makes the kernel read a page
+  // from the device to merge a partial write into it (the preparer zero-fills
+  // segments with direct writes, so their pages start out uncached). 1 otherwise.
+  size_t write_alignment() const { return write_alignment_; }
+  // Whether writes bypass the page cache (File::write_alignment() > 1).
+  bool direct_writes() const { return file_->write_alignment() > 1; }
 
  private:
   Segment(std::string path, uint64_t first_position, std::unique_ptr<File> file, const std::byte* data,
-          uint64_t capacity_bytes)
+          uint64_t capacity_bytes, size_t write_alignment)
       : path_(std::move(path)),
         first_position_(first_position),
         file_(std::move(file)),
         data_(data),
-        capacity_bytes_(capacity_bytes) {}
+        capacity_bytes_(capacity_bytes),
+        write_alignment_(write_alignment) {}
 
   std::string path_;
   uint64_t first_position_;
   std::unique_ptr<File> file_;
   const std::byte* data_;
   uint64_t capacity_bytes_;
+  size_t write_alignment_;
 };
 
 // The ordered segments of the log. The writer appends; readers look up concurrently.

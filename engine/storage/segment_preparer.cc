@@ -33,9 +33,11 @@ SegmentPreparer::~SegmentPreparer() {
 Status SegmentPreparer::prepare_file(const std::string& path, bool zero_fill) {
   // A leftover from an interrupted preparation is never log data: start it afresh.
   if (env_->file_exists(path)) OL_RETURN_IF_ERROR(env_->remove_file(path));
-  // Zeros written directly cost no CPU copy and leave no pages cached; the writer
-  // writes the same way (see Segment::open).
-  const bool direct = direct_writes_ && segment_bytes_ % kDirectIoAlignment == 0;
+  // Zeros written directly cost no CPU copy and leave no pages cached, whichever way
+  // the writer writes later: a buffered writer writes whole pages, so it never needs
+  // the uncached ones read back (Segment::write_alignment()). Through the page cache
+  // the zero-fill cost as much CPU as writing the log itself (docs/performance.md).
+  const bool direct = segment_bytes_ % kDirectIoAlignment == 0;
   OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, direct ? env_->open_direct_file(path, OpenMode::kCreateExclusive)
                                                          : env_->open_file(path, OpenMode::kCreateExclusive));
   OL_RETURN_IF_ERROR(file->allocate(segment_bytes_));

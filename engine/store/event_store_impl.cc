@@ -98,7 +98,7 @@ Status EventStoreImpl::open_directory() {
     OL_RETURN_IF_ERROR(segments_.add(std::move(first)));
     recovered.active_offset = 0;
   }
-  if (options_.direct_io && segments_.last()->write_alignment() == 1) {
+  if (options_.direct_io && !segments_.last()->direct_writes()) {
     log(LogLevel::kWarning, "direct I/O is not available for " + segments_.last()->path() +
                                 "; the log is written through the page cache");
   }
@@ -240,6 +240,21 @@ Result<ReadSlice> EventStoreImpl::read_all(GlobalPosition from, size_t count_max
   uint64_t position = std::max<uint64_t>(from.value, 1);
   for (; position <= committed && slice.events.size() < count_max; ++position) {
     slice.events.push_back(storage::decode_event(record_at(position)));
+  }
+  slice.next = position;
+  slice.end = position > committed;
+  return slice;
+}
+
+Result<ReadSlice> EventStoreImpl::read_all_of_types(GlobalPosition from, size_t scan_max,
+                                                  std::span<const std::string_view> types) const {
+  const uint64_t committed = writer_->committed_position();
+  ReadSlice slice;
+  uint64_t position = std::max<uint64_t>(from.value, 1);
+  for (size_t scanned = 0; position <= committed && scanned < scan_max; ++position, ++scanned) {
+    const std::byte* record = record_at(position);
+    if (std::find(types.begin(), types.end(), storage::event_type(record)) == types.end()) continue;
+    slice.events.push_back(storage::decode_event(record));
   }
   slice.next = position;
   slice.end = position > committed;

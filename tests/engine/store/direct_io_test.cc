@@ -1,9 +1,10 @@
-// Direct (O_DIRECT) log writes: every write of the active segment covers whole pages,
+// How the log's active segment is written. Direct (O_DIRECT) writes cover whole pages,
 // so each batch writes the committed bytes of the last, partly filled page again. These
 // tests pin that such rewrites never change a committed byte, that a power cut or a
 // reopen (direct or buffered) keeps every acknowledged event, and that readers tailing
 // the log on a real disk always see committed events intact while the page they read
-// is being rewritten underneath them.
+// is being rewritten underneath them. Buffered writes cover whole pages too, of
+// segments zero-filled with direct writes.
 #include <stdlib.h>
 
 #include <atomic>
@@ -55,22 +56,39 @@ class WriteWatchingFile : public ForwardingFile {
   std::vector<WriteRecord>* writes_;
 };
 
+// Watches the files opened for direct writes, and with `watch_buffered` the others too.
 class WriteWatchingEnv : public ForwardingEnv {
  public:
-  using ForwardingEnv::ForwardingEnv;
+  explicit WriteWatchingEnv(Env* base, bool watch_buffered = false)
+      : ForwardingEnv(base), watch_buffered_(watch_buffered) {}
 
   Result<std::unique_ptr<File>> open_direct_file(const std::string& path, OpenMode mode) override {
     OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base()->open_direct_file(path, mode));
+    {
+      std::lock_guard lock(mutex_);
+      ++direct_opens_;
+    }
+    return std::unique_ptr<File>(std::make_unique<WriteWatchingFile>(std::move(file), path, &mutex_, &writes_));
+  }
+  Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) override {
+    OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base()->open_file(path, mode));
+    if (!watch_buffered_) return file;
     return std::unique_ptr<File>(std::make_unique<WriteWatchingFile>(std::move(file), path, &mutex_, &writes_));
   }
   std::vector<WriteRecord> writes() {
     std::lock_guard lock(mutex_);
     return writes_;
   }
+  size_t direct_opens() {
+    std::lock_guard lock(mutex_);
+    return direct_opens_;
+  }
 
  private:
+  const bool watch_buffered_;
   std::mutex mutex_;
   std::vector<WriteRecord> writes_;
+  size_t direct_opens_ = 0;
 };
 
 // `appends` appends of 1..4 events with payloads of 1..900 bytes, so batches end at
@@ -121,6 +139,36 @@ TEST(DirectWrites, EveryWriteCoversWholePagesAndNeverChangesAWrittenByte) {
     EXPECT_EQ(write.bytes % kDirectIoAlignment, 0u) << write.path << " write of " << write.bytes;
   }
   EXPECT_GE(segments_started, 3u) << "the appends should roll over several 64 KiB segments";
+}
+
+// Buffered log writes cover whole pages too: segments are zero-filled with direct
+// writes, so their pages start out uncached, and a write of part of a page would make
+// the kernel read the rest of it from the device first.
+TEST(BufferedWrites, CoverWholePagesOfSegmentsZeroFilledDirectly) {
+  MemEnv mem;
+  WriteWatchingEnv env(&mem, /*watch_buffered=*/true);
+  const std::vector<EventBatch> batches = odd_sized_appends(300, 9);
+  StoreOptions options = test_options(&env, kSmallSegmentBytes);
+  options.direct_io = false;
+  options.segment_prefill = true;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, open_store(mem, options));
+    for (size_t i = 0; i < batches.size(); ++i) {
+      ASSERT_OK(store->append("stream-" + std::to_string(i % 5), ExpectedVersion::any(), batches[i].events()));
+    }
+    EXPECT_EQ(payloads_of(read_all_events(*store)), payloads_of(batches));
+    ASSERT_OK(store->close());
+  }
+  const std::vector<WriteRecord> writes = env.writes();
+  ASSERT_GE(writes.size(), batches.size());
+  for (const WriteRecord& write : writes) {
+    EXPECT_EQ(write.alignment, 1u) << write.path << ": the log itself is written through the page cache";
+    EXPECT_EQ(write.offset % kDirectIoAlignment, 0u) << write.path << " offset " << write.offset;
+    EXPECT_EQ(write.bytes % kDirectIoAlignment, 0u) << write.path << " write of " << write.bytes;
+  }
+  EXPECT_GE(env.direct_opens(), 3u) << "every segment, the first and those the log rolled into, zero-filled directly";
+  ASSERT_OK_AND_ASSIGN(auto reopened, open_store(mem, options));
+  EXPECT_EQ(payloads_of(read_all_events(*reopened)), payloads_of(batches));
 }
 
 TEST(DirectWrites, PowerCutKeepsEveryAcknowledgedEventAndTheLogGrowsOn) {
