@@ -4,6 +4,8 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <algorithm>
+#include <array>
 #include <utility>
 #include <variant>
 
@@ -153,13 +155,21 @@ namespace {
 // The names come from event_type_name() over every alternative of Event, so a new
 // event type is recognised without a second list to keep in step.
 template <size_t... kIndex>
-bool is_one_of_events(std::string_view type, std::index_sequence<kIndex...>) {
-  return ((type == event_type_name(Event(std::in_place_index<kIndex>))) || ...);
+std::array<std::string_view, sizeof...(kIndex)> event_type_names(std::index_sequence<kIndex...>) {
+  return {event_type_name(Event(std::in_place_index<kIndex>))...};
 }
 }  // namespace
 
+std::span<const std::string_view> order_event_types() {
+  // Built once: building the seven alternatives for every event a projection looked
+  // at was a tenth of orderlogd's CPU under appends.
+  static const auto kNames = event_type_names(std::make_index_sequence<std::variant_size_v<Event>>());
+  return kNames;
+}
+
 bool is_order_event_type(std::string_view type) {
-  return is_one_of_events(type, std::make_index_sequence<std::variant_size_v<Event>>());
+  const std::span<const std::string_view> names = order_event_types();
+  return std::find(names.begin(), names.end(), type) != names.end();
 }
 
 uint16_t current_schema_version(std::string_view type) { return type == "ItemAdded" ? 2 : 1; }

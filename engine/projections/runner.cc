@@ -126,12 +126,13 @@ void ProjectionRunner::run() {
 
 bool ProjectionRunner::step() {
   const GlobalPosition from{checkpoint_.load() + 1};
-  Result<ReadSlice> slice = options_.store->read_all(from, options_.batch_events_max);
+  Result<ReadSlice> slice =
+      options_.store->read_all_of_types(from, options_.batch_events_max, order::order_event_types());
   if (!slice.is_ok()) {
     fail(slice.status().with_context("reading the log at position " + std::to_string(from.value)));
     return false;
   }
-  Status applied = apply_batch(slice->events);
+  Status applied = apply_scanned(slice->events, slice->next - 1);
   if (!applied.is_ok()) {
     fail(applied);
     return false;
@@ -142,46 +143,59 @@ bool ProjectionRunner::step() {
 }
 
 Status ProjectionRunner::apply_batch(std::span<const EventView> events) {
-  std::vector<Decoded> decoded;
-  const EventView* last = nullptr;
-  uint64_t ignored = 0;
-  // An event that does not decode ends the batch there: what precedes it is applied,
-  // so the checkpoint stops right before the event that needs attention.
-  const Status status = decode_batch(events, decoded, last, ignored);
-  if (last == nullptr) return status;
-  {
-    std::unique_lock lock(state_mutex_);
-    for (const Decoded& item : decoded) model_->apply(*item.stored, item.event);
-    checkpoint_event_id_ = last->id;
-    checkpoint_.store(last->position.value);
-  }
-  order_events_applied_.fetch_add(decoded.size());
-  other_events_ignored_.fetch_add(ignored);
-  { std::lock_guard lock(progress_mutex_); }  // a waiter is either waiting or sees the new checkpoint
-  progress_changed_.notify_all();
-  return status;
-}
-
-Status ProjectionRunner::decode_batch(std::span<const EventView> events, std::vector<Decoded>& decoded,
-                                      const EventView*& last, uint64_t& ignored) const {
+  std::vector<EventView> order_events;
   uint64_t next = checkpoint_.load() + 1;
   for (const EventView& stored : events) {
     if (stored.position.value < next) continue;  // folded in already: a repeated delivery
     OL_CHECK_MSG(stored.position.value == next, "the log is gapless, so a batch must follow the checkpoint");
-    if (!order::is_order_event_type(stored.type)) {
-      ++ignored;
-    } else {
-      Result<order::Event> event = order::decode_event(upcasters_, stored);
-      if (!event.is_ok()) {
-        return event.status().with_context(std::string(stored.type) + " at position " +
-                                           std::to_string(stored.position.value));
-      }
-      decoded.push_back({&stored, std::move(event).value()});
-    }
+    if (order::is_order_event_type(stored.type)) order_events.push_back(stored);
     ++next;
-    last = &stored;
   }
-  return Status::ok();
+  return apply_scanned(order_events, next - 1);
+}
+
+Status ProjectionRunner::apply_scanned(std::span<const EventView> order_events, uint64_t scanned_to) {
+  const uint64_t checkpoint = checkpoint_.load();
+  std::vector<Decoded> decoded;
+  decoded.reserve(order_events.size());
+  uint64_t applied_to = scanned_to;
+  Status status = Status::ok();
+  for (const EventView& stored : order_events) {
+    if (stored.position.value <= checkpoint) continue;  // folded in already: a repeated delivery
+    OL_CHECK(stored.position.value <= scanned_to);
+    Result<order::Event> event = order::decode_event(upcasters_, stored);
+    if (!event.is_ok()) {
+      // What precedes it is applied, so the checkpoint stops right before the event
+      // that needs attention.
+      status = event.status().with_context(std::string(stored.type) + " at position " +
+                                           std::to_string(stored.position.value));
+      applied_to = stored.position.value - 1;
+      break;
+    }
+    decoded.push_back({&stored, std::move(event).value()});
+  }
+  if (applied_to <= checkpoint) return status;
+  // The saved state names the event at its checkpoint (load() checks it against the
+  // log); when that is not an order event it was skipped unread, so read it now.
+  EventId checkpoint_id;
+  if (!decoded.empty() && decoded.back().stored->position.value == applied_to) {
+    checkpoint_id = decoded.back().stored->id;
+  } else {
+    OL_ASSIGN_OR_RETURN(ReadSlice at, options_.store->read_all(GlobalPosition{applied_to}, 1));
+    OL_CHECK_MSG(!at.events.empty() && at.events[0].position.value == applied_to, "a scanned position is committed");
+    checkpoint_id = at.events[0].id;
+  }
+  {
+    std::unique_lock lock(state_mutex_);
+    for (const Decoded& item : decoded) model_->apply(*item.stored, item.event);
+    checkpoint_event_id_ = checkpoint_id;
+    checkpoint_.store(applied_to);
+  }
+  order_events_applied_.fetch_add(decoded.size());
+  other_events_ignored_.fetch_add(applied_to - checkpoint - decoded.size());
+  { std::lock_guard lock(progress_mutex_); }  // a waiter is either waiting or sees the new checkpoint
+  progress_changed_.notify_all();
+  return status;
 }
 
 void ProjectionRunner::save_if_due() {

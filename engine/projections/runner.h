@@ -53,6 +53,10 @@ class ProjectionRunner {
   // kCorruption for an order event that does not decode; the events before it are
   // applied and the checkpoint is left just before it.
   Status apply_batch(std::span<const EventView> events);
+  // The same for a filtered scan (EventStore::read_all_of_types): `order_events` are
+  // the order events among the positions up to `scanned_to`, ascending; the events in
+  // between were skipped unread. The checkpoint moves to `scanned_to`.
+  Status apply_scanned(std::span<const EventView> order_events, uint64_t scanned_to);
 
   std::string_view name() const { return name_; }
   ProjectionProgress progress() const;
@@ -70,10 +74,6 @@ class ProjectionRunner {
     order::Event event;
   };
 
-  // Decodes the events after the checkpoint into `decoded` (order events) and counts
-  // the others; `last` is the last event accepted. Stops at one that does not decode.
-  Status decode_batch(std::span<const EventView> events, std::vector<Decoded>& decoded, const EventView*& last,
-                      uint64_t& ignored) const;
   void run();
   // One read-apply-save step; false when the runner must stop.
   bool step();

@@ -28,6 +28,8 @@ class EventStoreImpl final : public EventStore {
   Result<ReadSlice> read_stream(std::string_view stream_id, StreamVersion from, ReadDirection direction,
                                 size_t count_max) const override;
   Result<ReadSlice> read_all(GlobalPosition from, size_t count_max) const override;
+  Result<ReadSlice> read_all_of_types(GlobalPosition from, size_t scan_max,
+                                      std::span<const std::string_view> types) const override;
   Result<ReadSlice> read_by_type(std::string_view type, GlobalPosition from, size_t count_max) const override;
   Result<ReadSlice> read_by_time(TimeRange range, GlobalPosition from, size_t count_max) const override;
 

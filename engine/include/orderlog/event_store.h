@@ -147,6 +147,13 @@ class EventStore {
                                         ReadDirection direction, size_t count_max) const = 0;
   // Events at positions >= from, in position order.
   virtual Result<ReadSlice> read_all(GlobalPosition from, size_t count_max) const = 0;
+  // read_all for readers that want only some event types: scans at most `scan_max`
+  // positions from `from` and returns the events whose type is one of `types`;
+  // `next` is the first position not scanned, so the reader advances through the log
+  // without a gap even where nothing matched. Other events are never decoded: a
+  // projection of order events over a log of other traffic touches only their types.
+  virtual Result<ReadSlice> read_all_of_types(GlobalPosition from, size_t scan_max,
+                                              std::span<const std::string_view> types) const = 0;
   // Events of `type` at positions >= from.
   virtual Result<ReadSlice> read_by_type(std::string_view type, GlobalPosition from,
                                          size_t count_max) const = 0;

@@ -149,6 +149,33 @@ TEST_F(ProjectionRunnerTest, ReopenedProjectionDoesNotCountSavedEventsAgain) {
   ASSERT_OK(revenue->close());
 }
 
+TEST_F(ProjectionRunnerTest, EventsOfOtherKindsAreSkippedAndACheckpointOnOneSurvivesAReopen) {
+  // Given orders followed by events that are not order events
+  write_orders(0, 3);
+  const uint64_t order_events = store_->committed_position().value;
+  const EventBatch noise = make_events(25, "Noise");
+  ASSERT_OK(store_->append("other", ExpectedVersion::any(), noise.events()));
+  const GlobalPosition head = store_->committed_position();
+
+  // When a projection folds the log and is closed
+  {
+    auto revenue = open_projection<RevenueProjection>(fast_options(*store_, env_));
+    ASSERT_OK(catch_up(*revenue, *store_));
+    // Then its checkpoint is the last event, one it skipped, and each event counted once
+    const projections::ProjectionProgress progress = revenue->progress();
+    EXPECT_EQ(progress.checkpoint, head);
+    EXPECT_EQ(progress.order_events_applied, order_events);
+    EXPECT_EQ(progress.other_events_ignored, 25u);
+    ASSERT_OK(revenue->close());
+  }
+
+  // And reopening accepts the saved state: the event at the checkpoint is the one it names
+  auto revenue = open_projection<RevenueProjection>(fast_options(*store_, env_));
+  EXPECT_FALSE(revenue->progress().rebuilt_at_open);
+  EXPECT_EQ(revenue->progress().checkpoint, head);
+  ASSERT_OK(revenue->close());
+}
+
 TEST_F(ProjectionRunnerTest, QueryWithMinPositionWaitsForThatWrite) {
   // Given an open projection, and a write that lands only after the query starts
   auto summaries = open_projection<projections::OrderSummaryProjection>(fast_options(*store_, env_));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -187,17 +188,22 @@ TEST(EventStoreRead, ReadAllPastTheEndIsEmptyAndResumesThereOnceMoreIsCommitted)
   EXPECT_EQ(positions_in(resumed), (std::vector<uint64_t>{5, 6}));
 }
 
+// Given: `appends` appends of one to three events of random `types` to four streams.
+void append_random_types(EventStore& store, const std::vector<std::string>& types, int appends, uint32_t seed) {
+  std::mt19937 random(seed);
+  for (int append = 0; append < appends; ++append) {
+    std::vector<EventSpec> specs(1 + random() % 3);
+    for (EventSpec& spec : specs) spec.type = types[random() % types.size()];
+    const EventBatch batch(std::move(specs));
+    ASSERT_OK(store.append("order-" + std::to_string(random() % 4), ExpectedVersion::any(), batch.events()));
+  }
+}
+
 TEST(EventStoreRead, ReadByTypeReturnsOnlyThatTypeInPositionOrder) {
   MemEnv env;
   ASSERT_OK_AND_ASSIGN(auto store, open_store(env));
   const std::vector<std::string> types = {"OrderCreated", "ItemAdded", "OrderShipped"};
-  std::mt19937 random(7);
-  for (int append = 0; append < 25; ++append) {
-    std::vector<EventSpec> specs(1 + random() % 3);
-    for (EventSpec& spec : specs) spec.type = types[random() % types.size()];
-    const EventBatch batch(std::move(specs));
-    ASSERT_OK(store->append("order-" + std::to_string(random() % 4), ExpectedVersion::any(), batch.events()));
-  }
+  ASSERT_NO_FATAL_FAILURE(append_random_types(*store, types, 25, 7));
   const std::vector<StoredEvent> log = read_all_events(*store);
 
   for (const std::string& type : types) {
@@ -210,6 +216,44 @@ TEST(EventStoreRead, ReadByTypeReturnsOnlyThatTypeInPositionOrder) {
   ASSERT_OK_AND_ASSIGN(ReadSlice unknown, store->read_by_type("NeverWritten", GlobalPosition{1}, 10));
   EXPECT_TRUE(unknown.events.empty());
   EXPECT_TRUE(unknown.end);
+}
+
+TEST(EventStoreRead, ReadAllOfTypesScansAFixedSpanAndReturnsOnlyTheMatches) {
+  MemEnv env;
+  ASSERT_OK_AND_ASSIGN(auto store, open_store(env));
+  ASSERT_NO_FATAL_FAILURE(append_random_types(*store, {"OrderCreated", "ItemAdded", "Noise"}, 40, 11));
+  const std::vector<StoredEvent> log = read_all_events(*store);
+  const uint64_t head = store->committed_position().value;
+  const std::vector<std::string_view> wanted = {"ItemAdded", "OrderCreated"};
+  std::vector<StoredEvent> expected;
+  for (const StoredEvent& event : log) {
+    if (event.type != "Noise") expected.push_back(event);
+  }
+
+  // Paging by 5 scanned positions: every page starts where the last one stopped,
+  // whether or not anything in it matched, and together they are the filtered log.
+  std::vector<StoredEvent> got;
+  uint64_t cursor = 1;
+  bool end = false;
+  while (!end) {
+    ASSERT_OK_AND_ASSIGN(ReadSlice page, store->read_all_of_types(GlobalPosition{cursor}, 5, wanted));
+    EXPECT_EQ(page.next, std::min(cursor + 5, head + 1));
+    for (const StoredEvent& event : to_stored(page.events)) {
+      EXPECT_GE(event.position, cursor);
+      EXPECT_LT(event.position, page.next);
+      got.push_back(event);
+    }
+    end = page.end;
+    EXPECT_EQ(end, page.next == head + 1);
+    cursor = page.next;
+  }
+  EXPECT_EQ(got, expected);
+
+  const std::vector<std::string_view> other = {"Other"};
+  ASSERT_OK_AND_ASSIGN(ReadSlice none, store->read_all_of_types(GlobalPosition{1}, head, other));
+  EXPECT_TRUE(none.events.empty());
+  EXPECT_EQ(none.next, head + 1);
+  EXPECT_TRUE(none.end);
 }
 
 // Given: events appended at four clock readings one second apart, types "At1".."At4".

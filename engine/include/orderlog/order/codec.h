@@ -27,6 +27,8 @@ struct EncodedEvent {
 
 // Whether `type` names one of the seven order events.
 bool is_order_event_type(std::string_view type);
+// The seven order event type names (for EventStore::read_all_of_types).
+std::span<const std::string_view> order_event_types();
 
 // The current schema version of each event type.
 uint16_t current_schema_version(std::string_view type);
