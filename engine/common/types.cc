@@ -3,6 +3,7 @@
 #include "orderlog/types.h"
 
 #include <chrono>
+#include <cstring>
 #include <random>
 
 namespace orderlog {
@@ -87,10 +88,9 @@ std::optional<EventId> EventId::parse(std::string_view text) {
 }
 
 bool EventId::is_nil() const {
-  for (uint8_t byte : bytes) {
-    if (byte != 0) return false;
-  }
-  return true;
+  uint64_t words[2];
+  std::memcpy(words, bytes.data(), sizeof(words));
+  return (words[0] | words[1]) == 0;
 }
 
 std::string EventId::to_string() const {
