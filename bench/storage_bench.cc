@@ -656,7 +656,9 @@ void register_benchmarks() {
   // Each load runs buffered (the default) and with direct writes ("...Direct").
   for (const bool direct : {false, true}) {
     const std::string suffix = direct ? "Direct" : "";
-    timed(RegisterBenchmark(("BM_AppendBatchConcurrent" + suffix).c_str(), BM_AppendBatchConcurrent, direct)->Arg(8),
+    timed(RegisterBenchmark(("BM_AppendBatchConcurrent" + suffix).c_str(), BM_AppendBatchConcurrent, direct)
+              ->Arg(8)
+              ->Arg(32),
           kMicrosecond);
     timed(RegisterBenchmark(("BM_AppendLargeBatch1KiBConcurrent" + suffix).c_str(), BM_AppendLargeBatch1KiBConcurrent, direct)
               ->Arg(4),
