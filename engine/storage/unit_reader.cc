@@ -123,8 +123,4 @@ uint64_t event_position(const std::byte* record) { return fb::GetEventRecord(rec
 
 uint64_t event_timestamp_ns(const std::byte* record) { return fb::GetEventRecord(record)->timestamp_ns(); }
 
-std::string_view event_type(const std::byte* record) {
-  return fb::GetEventRecord(record)->event_type()->string_view();
-}
-
 }  // namespace orderlog::storage

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "orderlog/event.h"
 #include "storage/record_format.h"
@@ -50,9 +49,8 @@ EventView decode_event(const std::byte* record);
 // when no verifiable record is there (used to check an index against the log).
 std::optional<uint64_t> verified_event_position(const std::byte* base, uint64_t limit, uint64_t record_offset);
 
-// Single fields of a stored EventRecord, without decoding the rest.
+// The global position of a stored EventRecord, without decoding the rest.
 uint64_t event_position(const std::byte* record);
 uint64_t event_timestamp_ns(const std::byte* record);
-std::string_view event_type(const std::byte* record);
 
 }  // namespace orderlog::storage

@@ -250,14 +250,26 @@ Result<ReadSlice> EventStoreImpl::read_all_of_types(GlobalPosition from, size_t 
                                                   std::span<const std::string_view> types) const {
   const uint64_t committed = writer_->committed_position();
   ReadSlice slice;
-  uint64_t position = std::max<uint64_t>(from.value, 1);
-  for (size_t scanned = 0; position <= committed && scanned < scan_max; ++position, ++scanned) {
-    const std::byte* record = record_at(position);
-    if (std::find(types.begin(), types.end(), storage::event_type(record)) == types.end()) continue;
-    slice.events.push_back(storage::decode_event(record));
+  const uint64_t first = std::max<uint64_t>(from.value, 1);
+  if (first > committed || scan_max == 0) {
+    slice.next = first;
+    slice.end = first > committed;
+    return slice;
   }
-  slice.next = position;
-  slice.end = position > committed;
+  // The scanned span is [first, last]. Its events of the wanted types come from their
+  // type postings, so events of other types are not even touched.
+  const uint64_t last = std::min<uint64_t>(committed, first + (scan_max - 1));
+  std::vector<uint64_t> positions;
+  for (const std::string_view type : types) {
+    const std::vector<uint64_t> of_type = index_->type_positions(type, first, last, scan_max);
+    positions.insert(positions.end(), of_type.begin(), of_type.end());
+  }
+  std::sort(positions.begin(), positions.end());
+  positions.erase(std::unique(positions.begin(), positions.end()), positions.end());  // a type named twice
+  slice.events.reserve(positions.size());
+  for (const uint64_t position : positions) slice.events.push_back(storage::decode_event(record_at(position)));
+  slice.next = last + 1;
+  slice.end = last == committed;
   return slice;
 }
 

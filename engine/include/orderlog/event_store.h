@@ -150,8 +150,9 @@ class EventStore {
   // read_all for readers that want only some event types: scans at most `scan_max`
   // positions from `from` and returns the events whose type is one of `types`;
   // `next` is the first position not scanned, so the reader advances through the log
-  // without a gap even where nothing matched. Other events are never decoded: a
-  // projection of order events over a log of other traffic touches only their types.
+  // without a gap even where nothing matched. The matches come from the type index, so
+  // the other events are not even read: a projection of order events costs nothing
+  // for the rest of the traffic.
   virtual Result<ReadSlice> read_all_of_types(GlobalPosition from, size_t scan_max,
                                               std::span<const std::string_view> types) const = 0;
   // Events of `type` at positions >= from.
