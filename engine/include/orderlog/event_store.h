@@ -56,9 +56,10 @@ struct StoreOptions {
   // writer copies nothing into the kernel and the device reads each batch straight
   // from the writer's buffer, which roughly doubles large-batch ingestion here
   // (docs/performance.md). The price is paid by readers that follow the log's end
-  // (projections, live subscriptions): what they read is no longer in the page cache,
-  // so each new page is read back from the device, which made orderlogd's small
-  // appends ~20% slower. Hence off by default; for ingestion-heavy stores with few
+  // (live subscriptions, projections of the events they read): what they read is no
+  // longer in the page cache, so each new page is read back from the device.
+  // orderlogd measured slower with it, small appends and batches alike
+  // (docs/performance.md). Hence off by default; for ingestion-heavy stores with few
   // tailing readers. Where the filesystem refuses O_DIRECT the log is written
   // buffered, with a log line saying so.
   bool direct_io = false;
