@@ -190,8 +190,8 @@ Status ProjectionRunner::apply_scanned(std::span<const EventView> order_events, 
     for (const Decoded& item : decoded) model_->apply(*item.stored, item.event);
     checkpoint_event_id_ = checkpoint_id;
     checkpoint_.store(applied_to);
+    order_events_applied_.fetch_add(decoded.size());  // with the state: save() reads both together
   }
-  order_events_applied_.fetch_add(decoded.size());
   other_events_ignored_.fetch_add(applied_to - checkpoint - decoded.size());
   { std::lock_guard lock(progress_mutex_); }  // a waiter is either waiting or sees the new checkpoint
   progress_changed_.notify_all();
@@ -203,8 +203,12 @@ void ProjectionRunner::save_if_due() {
   const uint64_t saved = saved_checkpoint_.load();
   if (checkpoint <= saved) return;
   const auto now = std::chrono::steady_clock::now();
-  // After a failure only the interval counts, so a full disk is not retried per batch.
-  const bool count_due = checkpoint - saved >= options_.save_every_events && !last_save_failed_;
+  // Counted in order events, which are what a restart would replay: positions of other
+  // events are skipped unread, so however many pass they make no save due (the
+  // interval still moves the saved checkpoint past them). After a failure only the
+  // interval counts, so a full disk is not retried per batch.
+  const uint64_t unsaved_events = order_events_applied_.load() - applied_at_save_.load();
+  const bool count_due = unsaved_events >= options_.save_every_events && !last_save_failed_;
   if (!count_due && now - last_save_attempt_ < options_.save_interval) return;
   last_save_attempt_ = now;
   // A failure is logged and counted in save(); the file on disk keeps the previous
@@ -220,6 +224,7 @@ Status ProjectionRunner::save() {
   header.model_version = model_->model_version();
   header.checkpoint = GlobalPosition{checkpoint_.load()};
   header.checkpoint_event_id = checkpoint_event_id_;
+  const uint64_t applied = order_events_applied_.load();
   Status status = write_projection_file(options_.env, dir_, name_, header,
                                         [this](BodyEncoder& out) { model_->encode(out); });
   state_lock.unlock();
@@ -230,6 +235,7 @@ Status ProjectionRunner::save() {
     return status;
   }
   saved_checkpoint_.store(header.checkpoint.value);
+  applied_at_save_.store(applied);
   saves_.fetch_add(1);
   return Status::ok();
 }
@@ -261,6 +267,7 @@ Status ProjectionRunner::rebuild() {
     failure_ = Status::ok();
   }
   order_events_applied_.store(0);
+  applied_at_save_.store(0);
   other_events_ignored_.store(0);
   log(LogLevel::kInfo, "rebuilding from the start of the log");
   // Checkpoint 0 goes to disk first, so a crash during the replay resumes the rebuild

@@ -115,6 +115,7 @@ class ProjectionRunner {
   std::atomic<bool> stopping_{false};
 
   std::atomic<uint64_t> order_events_applied_{0};
+  std::atomic<uint64_t> applied_at_save_{0};  // order_events_applied_ that the last save covered
   std::atomic<uint64_t> other_events_ignored_{0};
   std::atomic<uint64_t> saves_{0};
   std::atomic<uint64_t> saves_failed_{0};

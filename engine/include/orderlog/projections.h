@@ -45,8 +45,9 @@ struct ProjectionOptions {
   std::string data_dir;  // projection files go to data_dir + "/projections"
   Env* env = nullptr;    // nullptr: default_env()
   size_t batch_events_max = 1024;  // events per read of the log, 1..65,536
-  // The state is saved when this many (>= 1) log positions were applied since the
-  // last save, or when `save_interval` has passed with unsaved positions, and at close.
+  // The state is saved when this many (>= 1) order events were applied since the last
+  // save (what a restart would replay; other events are skipped unread and count for
+  // nothing), or when `save_interval` has passed with unsaved positions, and at close.
   uint64_t save_every_events = 10'000;
   std::chrono::milliseconds save_interval{1000};
   // How long the runner waits for a new commit before looking at its stop flag and

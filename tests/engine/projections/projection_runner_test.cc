@@ -232,24 +232,50 @@ TEST_F(ProjectionRunnerTest, QueryWaitIsCappedByQueryWaitMax) {
   ASSERT_OK(summaries->close());
 }
 
-TEST_F(ProjectionRunnerTest, SavesEveryNPositionsWhileRunning) {
-  // Given a projection that saves every 8 log positions
+TEST_F(ProjectionRunnerTest, SavesEveryNOrderEventsWhileRunning) {
+  // Given a projection that saves every 8 order events
   projections::ProjectionOptions options = fast_options(*store_, env_);
   options.save_every_events = 8;
   options.batch_events_max = 4;
   auto revenue = open_projection<RevenueProjection>(options);
 
-  // When 30 positions are written and applied
+  // When 30 order events (the whole log) are written and applied
   write_orders();
   ASSERT_OK(catch_up(*revenue, *store_));
 
-  // Then it saved along the way, and its file is at most 7 positions behind
+  // Then it saved along the way, and its file is at most 7 order events behind
   const projections::ProjectionProgress progress = revenue->progress();
   EXPECT_GE(progress.saves, 3u);
   EXPECT_GE(progress.saved_checkpoint.value + 8, progress.checkpoint.value);
   EXPECT_TRUE(env_.file_exists(std::string(kDataDir) + "/projections/revenue.proj"));
   ASSERT_OK(revenue->close());
   EXPECT_EQ(revenue->progress().saved_checkpoint, store_->committed_position());
+}
+
+TEST_F(ProjectionRunnerTest, EventsOfOtherKindsMakeNoSaveDue) {
+  // Given a projection that saves every 8 order events
+  projections::ProjectionOptions options = fast_options(*store_, env_);
+  options.save_every_events = 8;
+  options.batch_events_max = 4;
+  auto revenue = open_projection<RevenueProjection>(options);
+
+  // When hundreds of other events pass, with one order in between (2 order events)
+  const EventBatch noise = make_events(200, "Noise");
+  ASSERT_OK(store_->append("other", ExpectedVersion::any(), noise.events()));
+  script_->create("o1", "c1", "EUR", {{"sku", 1, 100}});
+  script_->confirm("o1");
+  ASSERT_OK(store_->append("other", ExpectedVersion::any(), noise.events()));
+  ASSERT_OK(catch_up(*revenue, *store_));
+
+  // Then nothing was saved: a restart would replay two events
+  EXPECT_EQ(revenue->progress().checkpoint, store_->committed_position());
+  EXPECT_EQ(revenue->progress().saves, 0u);
+
+  // And order events still make saves due
+  write_orders(1, 6);
+  ASSERT_OK(catch_up(*revenue, *store_));
+  EXPECT_GE(revenue->progress().saves, 1u);
+  ASSERT_OK(revenue->close());
 }
 
 TEST_F(ProjectionRunnerTest, SavesAfterTheIntervalWhenIdle) {
