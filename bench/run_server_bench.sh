@@ -77,12 +77,15 @@ start_server() {
 }
 
 # Scenario name, then orderlog-bench flags.
+# The load generator serves its connections from 2 io threads (--io-threads), as
+# pgbench (-j 2) and redis-benchmark (1 thread) do in bench/peers_baseline.sh.
 scenarios=(
   "single_append_c1|--scenario append --connections 1 --depth 1 --batch-events 1"
-  "single_append_c8|--scenario append --connections 8 --depth 1 --batch-events 1"
-  "single_append_c64|--scenario append --connections 64 --depth 1 --batch-events 1"
-  "batch100_pipelined|--scenario append --connections 8 --depth 4 --batch-events 100"
-  "lifecycle|--scenario lifecycle --connections 16 --depth 4"
+  "single_append_c8|--scenario append --connections 8 --depth 1 --batch-events 1 --io-threads 2"
+  "single_append_c64|--scenario append --connections 64 --depth 1 --batch-events 1 --io-threads 2"
+  "batch100_pipelined|--scenario append --connections 8 --depth 4 --batch-events 100 --io-threads 2"
+  "lifecycle|--scenario lifecycle --connections 16 --depth 4 --io-threads 2"
+  "lifecycle_deep|--scenario lifecycle --connections 16 --depth 64 --io-threads 2"
 )
 
 : >"$runs_json"

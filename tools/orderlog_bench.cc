@@ -10,6 +10,9 @@
 // Latency is from submitting a request to its response (per command, per append).
 // Each load slot issues its next request from the previous one's completion, so the
 // offered load is closed-loop: connections x depth requests in flight, no more.
+// `--io-threads N` puts the connections on N shared client::EventLoops (round robin),
+// as pgbench and redis-benchmark serve many connections from a few threads; 0 gives
+// every connection its own io thread, as an application with one Client each.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -37,6 +40,7 @@ struct BenchOptions {
   std::string token_file;
   std::string scenario = "append";
   unsigned connections = 8;
+  unsigned io_threads = 0;  // 0: one per connection
   unsigned depth = 1;
   unsigned batch_events = 1;
   unsigned payload_bytes = 256;
@@ -195,11 +199,11 @@ void print_json(const BenchOptions& options, const std::vector<SlotStats>& stats
     if (static_cast<unsigned char>(c) >= 0x20) error_json += c;
   }
   fmt::print(
-      "{{\"scenario\": \"{}\", \"connections\": {}, \"depth\": {}, \"batch_events\": {}, \"payload_bytes\": {}, "
+      "{{\"scenario\": \"{}\", \"connections\": {}, \"io_threads\": {}, \"depth\": {}, \"batch_events\": {}, \"payload_bytes\": {}, "
       "\"seconds\": {:.3f}, \"operations\": {}, \"events\": {}, \"errors\": {}, \"first_error\": \"{}\", "
       "\"operations_per_s\": {:.1f}, \"events_per_s\": {:.1f}, \"lifecycles_per_s\": {:.1f}, "
       "\"latency_us\": {{\"p50\": {}, \"p90\": {}, \"p99\": {}, \"p999\": {}, \"max\": {}}}}}\n",
-      options.scenario, options.connections, options.depth, options.batch_events, options.payload_bytes,
+      options.scenario, options.connections, options.io_threads, options.depth, options.batch_events, options.payload_bytes,
       measured_seconds, operations, events, errors, error_json, static_cast<double>(operations) / measured_seconds,
       static_cast<double>(events) / measured_seconds, static_cast<double>(lifecycles) / measured_seconds,
       percentile(latencies, 0.50), percentile(latencies, 0.90), percentile(latencies, 0.99),
@@ -232,8 +236,13 @@ int run_bench(const BenchOptions& options) {
     std::fprintf(stderr, "orderlog-bench: %s\n", connect_options.error().to_string().c_str());
     return 2;
   }
+  // Declared before the clients: a loop must outlive the clients on it.
+  std::vector<std::unique_ptr<client::EventLoop>> loops;
+  const unsigned loop_count = std::min(options.io_threads, options.connections);
+  for (unsigned i = 0; i < loop_count; ++i) loops.push_back(std::make_unique<client::EventLoop>());
   std::vector<std::unique_ptr<client::Client>> clients;
   for (unsigned i = 0; i < options.connections; ++i) {
+    if (!loops.empty()) connect_options->event_loop = loops[i % loops.size()].get();
     auto connected = client::Client::connect(*connect_options);
     if (!connected.ok()) {
       std::fprintf(stderr, "orderlog-bench: connecting: %s\n", connected.error().to_string().c_str());
@@ -283,6 +292,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"append", "lifecycle"}))
       ->capture_default_str();
   app.add_option("--connections", options.connections, "client connections")->check(CLI::Range(1u, 1024u))->capture_default_str();
+  app.add_option("--io-threads", options.io_threads,
+                 "client io threads shared by the connections; 0: one per connection")
+      ->check(CLI::Range(0u, 1024u))
+      ->capture_default_str();
   app.add_option("--depth", options.depth, "requests (or orders) in flight per connection")
       ->check(CLI::Range(1u, 4096u))
       ->capture_default_str();

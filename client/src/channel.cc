@@ -17,9 +17,10 @@ std::chrono::milliseconds sweep_interval(std::chrono::milliseconds request_timeo
 
 }  // namespace
 
-Channel::Impl::Impl(const ClientOptions& options)
+Channel::Impl::Impl(const ClientOptions& options, EventLoop::Impl& loop)
     : options_(options),
-      work_(asio::make_work_guard(io_)),
+      loop_(loop),
+      io_(loop.io),
       sweep_timer_(io_),
       reconnect_timer_(io_),
       inflight_limit_(std::max<size_t>(options.inflight_max, 1)),
@@ -27,7 +28,7 @@ Channel::Impl::Impl(const ClientOptions& options)
 
 void Channel::Impl::start_sweeping() {
   sweep_timer_.expires_after(sweep_interval(options_.request_timeout));
-  sweep_timer_.async_wait([this](std::error_code error) {
+  sweep_timer_.async_wait([this, self = shared_from_this()](std::error_code error) {
     // close() cancels the timer, but a wait that had already expired still runs its
     // handler without an error: re-arming then would keep run() from ever returning.
     if (error || closed_) return;
@@ -75,8 +76,8 @@ uint64_t Channel::Impl::submit(Frame frame, ReplyHandler handler, SubmitOptions 
   if (flush_now) writing_ = true;
   if (connect_now) state_ = LinkState::Connecting;
   lock.unlock();
-  if (flush_now) asio::post(io_, [this] { flush(); });
-  if (connect_now) asio::post(io_, [this] { request_connect(); });
+  if (flush_now) asio::post(io_, [this, self = shared_from_this()] { flush(); });
+  if (connect_now) asio::post(io_, [this, self = shared_from_this()] { request_connect(); });
   return request_id;
 }
 
@@ -88,7 +89,7 @@ void Channel::Impl::send_oneway(Frame frame) {
   if (writing_) return;
   writing_ = true;
   lock.unlock();
-  asio::post(io_, [this] { flush(); });
+  asio::post(io_, [this, self = shared_from_this()] { flush(); });
 }
 
 void Channel::Impl::complete(uint64_t request_id, const wire::Message& message) {
@@ -148,18 +149,19 @@ void Channel::Impl::fail_all(std::vector<Op> ops, const Error& error) {
 }
 
 void Channel::Impl::post_after(std::chrono::milliseconds delay, std::function<void()> task) {
-  asio::post(io_, [this, delay, task = std::move(task)]() mutable {
+  asio::post(io_, [this, self = shared_from_this(), delay, task = std::move(task)]() mutable {
     if (closed_) return;
     auto timer = std::make_shared<asio::steady_timer>(io_, delay);
     delayed_.push_back(timer);
-    timer->async_wait([this, timer, task = std::move(task)](std::error_code error) {
+    timer->async_wait([this, self, timer, task = std::move(task)](std::error_code error) {
       delayed_.remove(timer);
       if (!error && !closed_) task();  // see start_sweeping() for why closed_ matters
     });
   });
 }
 
-// Runs on the io thread: fail everything, drop the connection, let run() return.
+// Runs on the io thread: fail everything, drop the connection, cancel the timers, so
+// nothing of this channel keeps the loop busy.
 void Channel::Impl::close() {
   std::vector<Op> ops;
   {
@@ -180,18 +182,21 @@ void Channel::Impl::close() {
   const Error error{ErrorCode::Closed, "the client is closed", 0, {}};
   for (auto& waiter : std::exchange(link_waiters_, {})) waiter(&error);
   fail_all(std::move(ops), error);
-  work_.reset();
 }
 
 // ---------------------------------------------------------------- Channel
 
-Channel::Channel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Channel::Channel(std::unique_ptr<EventLoop> own_loop, std::shared_ptr<Impl> impl)
+    : own_loop_(std::move(own_loop)), impl_(std::move(impl)) {
+  impl_->loop_.open_channels.fetch_add(1);
+}
 
 Result<std::unique_ptr<Channel>> Channel::open(const ClientOptions& options) {
-  std::unique_ptr<Channel> channel(new Channel(std::make_unique<Impl>(options)));
-  Impl* impl = channel->impl_.get();
-  impl->thread_ = std::thread([impl] { impl->io_.run(); });
-  impl->thread_id_ = impl->thread_.get_id();
+  std::unique_ptr<EventLoop> own_loop;
+  if (options.event_loop == nullptr) own_loop = std::make_unique<EventLoop>();
+  EventLoop::Impl& loop = options.event_loop != nullptr ? options.event_loop->impl() : own_loop->impl();
+  auto impl = std::make_shared<Impl>(options, loop);
+  std::unique_ptr<Channel> channel(new Channel(std::move(own_loop), impl));
   std::promise<std::optional<Error>> linked;
   asio::post(impl->io_, [impl, &linked] {
     impl->start_sweeping();
@@ -210,9 +215,17 @@ Result<std::unique_ptr<Channel>> Channel::open(const ClientOptions& options) {
 
 void Channel::shutdown() {
   OLC_CHECK(!impl_->on_io_thread());
-  if (!impl_->thread_.joinable()) return;
-  asio::post(impl_->io_, [impl = impl_.get()] { impl->close(); });
-  impl_->thread_.join();
+  if (shut_down_) return;
+  shut_down_ = true;
+  std::promise<void> closed;
+  asio::post(impl_->io_, [impl = impl_, &closed] {
+    impl->close();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  impl_->loop_.open_channels.fetch_sub(1);
+  // Its own loop has nothing left to do once the cancelled operations have finished.
+  if (own_loop_) own_loop_->impl().stop_and_join();
 }
 
 Channel::~Channel() { shutdown(); }
@@ -228,7 +241,7 @@ void Channel::post_after(std::chrono::milliseconds delay, std::function<void()> 
 }
 
 void Channel::disconnect() {
-  asio::post(impl_->io_, [impl = impl_.get()] {
+  asio::post(impl_->io_, [impl = impl_] {
     if (impl->connection_) impl->lose(impl->connection_, {ErrorCode::Disconnected, "disconnected by the client", 0, {}});
   });
 }

@@ -1,5 +1,6 @@
 // Channel: the transport under Client and Subscription. One TCP connection, one io
-// thread, request ids, pipelining, timeouts, reconnects.
+// thread (its own, or a shared EventLoop's), request ids, pipelining, timeouts,
+// reconnects.
 //
 // Callers hand it complete frames; it assigns request ids, queues them, and the io
 // thread writes everything queued in one gather of bytes (so a burst of requests
@@ -18,6 +19,7 @@
 #include <memory>
 
 #include "codec.h"
+#include "orderlog/client/event_loop.h"
 #include "orderlog/client/options.h"
 #include "orderlog/client/queries.h"
 #include "orderlog/client/result.h"
@@ -36,11 +38,14 @@ struct SubmitOptions {
 
 class Channel {
  public:
-  // Starts the io thread, connects and completes the handshake (one attempt).
+  // Starts the io thread (unless options.event_loop gives one), connects and
+  // completes the handshake (one attempt).
   static Result<std::unique_ptr<Channel>> open(const ClientOptions& options);
-  // Fails everything outstanding with Closed and joins the io thread. Idempotent;
-  // the channel stays a valid (closed) object, so handlers running meanwhile may
-  // still use it. REQUIRES: not called on the io thread.
+  // Fails everything outstanding with Closed; once it returns no handler of this
+  // channel runs again. Joins its own io thread; on a shared loop, the channel's
+  // remaining (cancelled) operations finish there. Idempotent; the channel stays a
+  // valid (closed) object, so handlers running meanwhile may still use it.
+  // REQUIRES: not called on the io thread.
   void shutdown();
   ~Channel();  // shutdown()
   Channel(const Channel&) = delete;
@@ -62,8 +67,10 @@ class Channel {
   class Impl;
 
  private:
-  explicit Channel(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  Channel(std::unique_ptr<EventLoop> own_loop, std::shared_ptr<Impl> impl);
+  std::unique_ptr<EventLoop> own_loop_;  // declared first: destroyed after impl_
+  std::shared_ptr<Impl> impl_;
+  bool shut_down_ = false;
 };
 
 }  // namespace orderlog::client::detail

@@ -18,6 +18,7 @@
 
 #include "backoff.h"
 #include "channel.h"
+#include "event_loop_impl.h"
 #include "wire/frame_decoder.h"
 
 namespace orderlog::client::detail {
@@ -56,9 +57,11 @@ struct Connection {
 
 enum class LinkState { Idle, Connecting, Ready, Closed };
 
-class Channel::Impl {
+// Owned by shared_ptr: every handler it starts holds it, so a channel on a shared
+// EventLoop stays alive until its last handler has run, after the Channel is gone.
+class Channel::Impl : public std::enable_shared_from_this<Channel::Impl> {
  public:
-  explicit Impl(const ClientOptions& options);
+  Impl(const ClientOptions& options, EventLoop::Impl& loop);
 
   // ---- channel.cc
   uint64_t submit(Frame frame, ReplyHandler handler, SubmitOptions submit_options);
@@ -69,7 +72,7 @@ class Channel::Impl {
   void fail_all(std::vector<Op> ops, const Error& error);
   void start_sweeping();
   void post_after(std::chrono::milliseconds delay, std::function<void()> task);
-  bool on_io_thread() const { return std::this_thread::get_id() == thread_id_; }
+  bool on_io_thread() const { return loop_.on_thread(); }
 
   // ---- channel_io.cc
   void request_connect();  // io thread; at the backoff's time
@@ -87,12 +90,10 @@ class Channel::Impl {
   std::string peer() const;
 
   ClientOptions options_;
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  EventLoop::Impl& loop_;  // ClientOptions::event_loop's, or the Channel's own
+  asio::io_context& io_;
   asio::steady_timer sweep_timer_;
   asio::steady_timer reconnect_timer_;
-  std::thread thread_;
-  std::thread::id thread_id_;
 
   mutable std::mutex mutex_;
   std::condition_variable slot_freed_;

@@ -30,7 +30,7 @@ void Channel::Impl::request_connect() {
     return;
   }
   reconnect_timer_.expires_after(delay);
-  reconnect_timer_.async_wait([this](std::error_code error) {
+  reconnect_timer_.async_wait([this, self = shared_from_this()](std::error_code error) {
     if (!error && !closed_) start_connect();
   });
 }
@@ -39,21 +39,21 @@ void Channel::Impl::start_connect() {
   auto connection = std::make_shared<Connection>(io_, kInboundFrameBytesMax);
   connection_ = connection;
   connection->handshake_timer.expires_after(options_.connect_timeout);
-  connection->handshake_timer.async_wait([this, connection](std::error_code error) {
+  connection->handshake_timer.async_wait([this, self = shared_from_this(), connection](std::error_code error) {
     if (error || connection != connection_ || connection->ready) return;
     connect_failed(connection, connection_failed("connecting to " + peer() + " timed out after " +
                                                  std::to_string(options_.connect_timeout.count()) + " ms"));
   });
   connection->resolver.async_resolve(
       options_.host, std::to_string(options_.port),
-      [this, connection](std::error_code error, asio::ip::tcp::resolver::results_type endpoints) {
+      [this, self = shared_from_this(), connection](std::error_code error, asio::ip::tcp::resolver::results_type endpoints) {
         if (connection != connection_) return;
         if (error) {
           connect_failed(connection, connection_failed("cannot resolve " + options_.host + ": " + error.message()));
           return;
         }
         asio::async_connect(connection->socket, endpoints,
-                            [this, connection](std::error_code connect_error, const asio::ip::tcp::endpoint&) {
+                            [this, self = shared_from_this(), connection](std::error_code connect_error, const asio::ip::tcp::endpoint&) {
                               if (connection != connection_) return;
                               if (connect_error) {
                                 connect_failed(connection, connection_failed("cannot connect to " + peer() + ": " +
@@ -75,7 +75,7 @@ void Channel::Impl::on_connected(const std::shared_ptr<Connection>& connection) 
   }
   set_request_id(connection->hello, connection->hello_id);
   asio::async_write(connection->socket, asio::buffer(connection->hello),
-                    [this, connection](std::error_code error, size_t) {
+                    [this, self = shared_from_this(), connection](std::error_code error, size_t) {
                       if (error && connection == connection_) {
                         lose(connection, connection_failed("handshake with " + peer() + " failed: " + error.message()));
                       }
@@ -195,7 +195,7 @@ void Channel::Impl::lose(const std::shared_ptr<Connection>& connection, const Er
 void Channel::Impl::read_more(const std::shared_ptr<Connection>& connection) {
   const std::span<std::byte> space = connection->reader.prepare();
   connection->socket.async_read_some(
-      asio::buffer(space.data(), space.size()), [this, connection](std::error_code error, size_t bytes) {
+      asio::buffer(space.data(), space.size()), [this, self = shared_from_this(), connection](std::error_code error, size_t bytes) {
         if (connection != connection_) return;
         if (error) {
           const std::string why = error == asio::error::eof ? "closed by the server" : error.message();
@@ -264,7 +264,7 @@ void Channel::Impl::flush() {
   }
   connection->writing = true;
   asio::async_write(connection->socket, asio::buffer(connection->out),
-                    [this, connection](std::error_code error, size_t) {
+                    [this, self = shared_from_this(), connection](std::error_code error, size_t) {
                       connection->writing = false;
                       if (connection != connection_) return;
                       if (error) {

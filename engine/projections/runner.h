@@ -1,7 +1,7 @@
 // ProjectionRunner: drives one read model over the global log. It owns everything the
 // read models share: the checkpoint, the thread that reads the log in batches and
-// waits for commits when caught up, the save policy (every N positions, every T ms,
-// at close), loading the file at open (rebuilding when it is unusable), progress and
+// waits for commits when caught up, the save policy (every N order events, every T ms,
+// spaced by the saves' own cost, at close), loading the file at open (rebuilding when it is unusable), progress and
 // lag, and the waits of read-your-writes queries.
 //
 // Exactly-once folding rests on the gapless log: a batch is applied only from the
@@ -107,6 +107,7 @@ class ProjectionRunner {
   std::mutex save_mutex_;
   std::atomic<uint64_t> saved_checkpoint_{0};
   std::chrono::steady_clock::time_point last_save_attempt_;  // runner thread only
+  std::chrono::steady_clock::duration last_save_duration_{};  // runner thread only
   bool last_save_failed_ = false;                            // runner thread only
 
   // Serialises start, rebuild and close.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fault_env.h"
+#include "forwarding_env.h"
 #include "projection_test_util.h"
 #include "projections/revenue.h"
 #include "projections/runner.h"
@@ -296,6 +297,55 @@ TEST_F(ProjectionRunnerTest, SavesAfterTheIntervalWhenIdle) {
   // Then the state reaches the file without a close
   EXPECT_EQ(revenue->progress().saved_checkpoint, store_->committed_position());
   ASSERT_OK(revenue->close());
+}
+
+// Every save of a projection file takes `delay` (at its rename), as a large state would.
+class SlowSaveEnv : public ForwardingEnv {
+ public:
+  SlowSaveEnv(Env* base, std::chrono::milliseconds delay) : ForwardingEnv(base), delay_(delay) {}
+  Status rename_file(const std::string& from, const std::string& to) override {
+    std::this_thread::sleep_for(delay_);
+    return ForwardingEnv::rename_file(from, to);
+  }
+
+ private:
+  const std::chrono::milliseconds delay_;
+};
+
+TEST_F(ProjectionRunnerTest, SavesAreSpacedByTheirOwnDuration) {
+  // Given a projection due to save after every order event, whose saves take 10 ms,
+  // spaced by 20 times that
+  SlowSaveEnv slow_env(&env_, 10ms);
+  projections::ProjectionOptions options = fast_options(*store_, slow_env);
+  options.save_every_events = 1;
+  options.batch_events_max = 1;
+  options.save_spacing = 20;
+  const auto started = std::chrono::steady_clock::now();
+  auto revenue = open_projection<RevenueProjection>(options);
+
+  // When 30 order events are applied one batch each
+  write_orders();
+  ASSERT_OK(catch_up(*revenue, *store_));
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+
+  // Then it saved at most once per 200 ms (plus the first save), not 30 times
+  const uint64_t saves = revenue->progress().saves;
+  EXPECT_GE(saves, 1u);
+  EXPECT_LE(saves, 2 + static_cast<uint64_t>(elapsed / 200ms)) << "elapsed " << elapsed / 1ms << " ms";
+
+  // And once the spacing has passed, a due save happens again
+  std::this_thread::sleep_for(250ms);
+  write_orders(10, 1);
+  ASSERT_OK(catch_up(*revenue, *store_));
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (revenue->progress().saves == saves && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_GT(revenue->progress().saves, saves);
+
+  // And close saves the rest regardless
+  ASSERT_OK(revenue->close());
+  EXPECT_EQ(revenue->progress().saved_checkpoint, store_->committed_position());
 }
 
 TEST_F(ProjectionRunnerTest, AFailedSaveIsReportedAndKeepsThePreviousFile) {

@@ -112,6 +112,7 @@ inline projections::ProjectionOptions fast_options(EventStore& store, Env& env, 
   options.batch_events_max = 16;
   options.save_every_events = 1'000'000;
   options.save_interval = std::chrono::hours(1);
+  options.save_spacing = 0;  // the count and interval policies alone, deterministic
   options.idle_wait = 5ms;
   options.query_wait_max = 10s;
   options.log = log != nullptr ? log->sink() : [](LogLevel, std::string_view) {};

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "orderlog/client/event_loop.h"
 #include "orderlog/client/events.h"
 #include "orderlog/client/options.h"
 #include "orderlog/client/orders.h"
@@ -48,8 +49,9 @@ class Client {
   // Connects and completes the handshake (one attempt, ClientOptions::connect_timeout):
   // ConnectionFailed, Unauthorized, or a ready client.
   static Result<std::unique_ptr<Client>> connect(const ClientOptions& options);
-  // Fails every outstanding request with Closed and joins the io thread. REQUIRES: not
-  // called from a callback of this client.
+  // Fails every outstanding request with Closed (no callback runs after it) and joins
+  // the io thread, unless that is a shared EventLoop's. REQUIRES: not called from a
+  // callback on the client's io thread.
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;

@@ -9,6 +9,8 @@
 
 namespace orderlog::client {
 
+class EventLoop;  // event_loop.h
+
 struct ClientOptions {
   std::string host = "127.0.0.1";  // a name or an address
   uint16_t port = 7070;
@@ -34,6 +36,10 @@ struct ClientOptions {
   // ids are fixed before the first attempt, so the server de-duplicates a resend.
   // 0: fail such requests at once with Disconnected / ConnectionFailed.
   uint32_t retries_max = 2;
+
+  // The io thread to run on, shared with other Clients (event_loop.h); it must
+  // outlive this Client and its Subscriptions. Null: the Client starts its own.
+  EventLoop* event_loop = nullptr;
 };
 
 struct SubscribeOptions {
