@@ -3,39 +3,102 @@
 
 #include <xxhash.h>
 
+#include <utility>
+
+#include "orderlog/check.h"
+
 namespace orderlog::index {
+namespace {
+
+constexpr size_t kInitialSlots = 1024;
+
+}  // namespace
+
+RecentAppends::RecentAppends(size_t window_events) : window_events_(window_events) {
+  if (window_events_ > 0) slots_.assign(kInitialSlots, kEmpty);
+}
+
+size_t RecentAppends::slot_of(const EventId& first_id) const {
+  const size_t mask = slots_.size() - 1;
+  size_t slot = EventIdHash()(first_id) & mask;
+  while (slots_[slot] != kEmpty && entry(slots_[slot]).first_id != first_id) slot = (slot + 1) & mask;
+  return slot;
+}
 
 const RecentAppend* RecentAppends::find(const EventId& first_id) const {
-  auto it = by_first_id_.find(first_id);
-  return it == by_first_id_.end() ? nullptr : &it->second;
+  if (slots_.empty()) return nullptr;
+  const uint64_t sequence = slots_[slot_of(first_id)];
+  return sequence == kEmpty ? nullptr : &entry(sequence).append;
+}
+
+// Backward-shift deletion: later members of the probe run move up into the hole, so
+// lookups never need tombstones.
+void RecentAppends::erase_slot(size_t slot) {
+  const size_t mask = slots_.size() - 1;
+  size_t hole = slot;
+  size_t next = (hole + 1) & mask;
+  while (slots_[next] != kEmpty) {
+    const size_t home = EventIdHash()(entry(slots_[next]).first_id) & mask;
+    // Move it when its home is not in (hole, next], cyclically.
+    const bool stays = hole < next ? (home > hole && home <= next) : (home > hole || home <= next);
+    if (!stays) {
+      slots_[hole] = slots_[next];
+      hole = next;
+    }
+    next = (next + 1) & mask;
+  }
+  slots_[hole] = kEmpty;
+  --live_entries_;
+}
+
+void RecentAppends::grow() {
+  std::vector<uint64_t> old = std::exchange(slots_, std::vector<uint64_t>(slots_.size() * 2, kEmpty));
+  for (uint64_t sequence : old) {
+    if (sequence != kEmpty) slots_[slot_of(entry(sequence).first_id)] = sequence;
+  }
 }
 
 void RecentAppends::add(const EventId& first_id, RecentAppend append) {
   if (window_events_ == 0) return;
+  const uint64_t sequence = first_sequence_ + entries_.size();
   const uint32_t count = append.event_count;
-  if (!by_first_id_.insert_or_assign(first_id, std::move(append)).second) {
-    // The same first id again (a unit re-indexed): drop its older place in the order.
-    for (auto it = order_.begin(); it != order_.end(); ++it) {
-      if (it->first == first_id) {
-        events_ -= it->second;
-        order_.erase(it);
-        break;
-      }
+  size_t slot = slot_of(first_id);
+  if (slots_[slot] != kEmpty) {
+    // The same first id again (a unit re-indexed): its older entry stops counting.
+    Entry& older = entry(slots_[slot]);
+    older.live = false;
+    events_ -= older.append.event_count;
+  } else {
+    // At most half full, so probe runs stay short.
+    if (2 * (live_entries_ + 1) > slots_.size()) {
+      grow();
+      slot = slot_of(first_id);
     }
+    ++live_entries_;
   }
-  order_.emplace_back(first_id, count);
+  slots_[slot] = sequence;
+  entries_.push_back(Entry{first_id, std::move(append), true});
   events_ += count;
-  while (events_ > window_events_ && order_.size() > 1) {
-    by_first_id_.erase(order_.front().first);
-    events_ -= order_.front().second;
-    order_.pop_front();
+  // Evict the oldest while over budget, always keeping the newest.
+  while (events_ > window_events_ && entries_.size() > 1) {
+    Entry& oldest = entries_.front();
+    if (oldest.live) {
+      const size_t oldest_slot = slot_of(oldest.first_id);
+      OL_CHECK(slots_[oldest_slot] == first_sequence_);
+      erase_slot(oldest_slot);
+      events_ -= oldest.append.event_count;
+    }
+    entries_.pop_front();
+    ++first_sequence_;
   }
 }
 
 void RecentAppends::clear() {
-  by_first_id_.clear();
-  order_.clear();
+  entries_.clear();
+  first_sequence_ = 1;
   events_ = 0;
+  live_entries_ = 0;
+  if (!slots_.empty()) slots_.assign(kInitialSlots, kEmpty);
 }
 
 uint64_t RecentAppends::hash_ids(uint64_t hash, const EventId& id) {

@@ -12,6 +12,14 @@ namespace orderlog::order {
 
 namespace fbo = ::orderlog::fb::order;
 
+void drop_oldest_commands(AggregateRecord& record, size_t recent_commands_max) {
+  auto& commands = record.recent_commands;
+  if (commands.size() > recent_commands_max) {
+    const auto excess = static_cast<std::ptrdiff_t>(commands.size() - recent_commands_max);
+    commands.erase(commands.begin(), commands.begin() + excess);
+  }
+}
+
 const ProcessedCommand* AggregateRecord::find_command(const EventId& id) const {
   auto it = std::find_if(recent_commands.begin(), recent_commands.end(),
                          [&](const ProcessedCommand& c) { return c.id == id; });
@@ -40,7 +48,7 @@ Result<Event> fold_stored_event(AggregateRecord& record, const EventView& stored
     } else {
       record.recent_commands.push_back({*command, stored.version.value, stored.version.value,
                                         stored.position.value, stored.position.value});
-      while (record.recent_commands.size() > recent_commands_max) record.recent_commands.pop_front();
+      drop_oldest_commands(record, recent_commands_max);
     }
   }
   return event;

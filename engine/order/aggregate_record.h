@@ -5,9 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "orderlog/event.h"
 #include "orderlog/order/codec.h"
@@ -31,11 +31,17 @@ struct ProcessedCommand {
 struct AggregateRecord {
   OrderState state;
   uint64_t last_position = 0;
-  std::deque<ProcessedCommand> recent_commands;  // oldest first
+  // Oldest first, at most OrderServiceOptions::recent_commands_max (32): a vector, as
+  // the record is copied in and out of the cache on every command, and a deque's copy
+  // allocates a map and a 512-byte block each time.
+  std::vector<ProcessedCommand> recent_commands;
 
   const ProcessedCommand* find_command(const EventId& id) const;
   friend bool operator==(const AggregateRecord&, const AggregateRecord&) = default;
 };
+
+// Forgets the oldest recent commands beyond `recent_commands_max`.
+void drop_oldest_commands(AggregateRecord& record, size_t recent_commands_max);
 
 // Folds one stored event (decoded and upcast) into the record; remembers its command
 // id, keeping at most `recent_commands_max`. Returns the decoded event.

@@ -189,7 +189,7 @@ struct OrderService::Impl {
     record.last_position = appended.last_position.value;
     record.recent_commands.push_back({context.command_id, version_before + 1, record.state.version,
                                       appended.first_position.value, appended.last_position.value});
-    while (record.recent_commands.size() > options.recent_commands_max) record.recent_commands.pop_front();
+    drop_oldest_commands(record, options.recent_commands_max);
     cache.put(record);
     maybe_snapshot(version_before, record);
     return CommandOutcome(
