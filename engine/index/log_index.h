@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/string_map.h"
 #include "index/append_array.h"
 #include "index/recent_appends.h"
 #include "index/stream_table.h"
@@ -144,14 +145,10 @@ class LogIndex {
 
   mutable std::shared_mutex types_mutex_;  // guards the map's shape, not the slots' postings
   std::vector<std::unique_ptr<TypeSlot>> types_;
-  struct NameHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view name) const noexcept { return std::hash<std::string_view>{}(name); }
-  };
-  std::unordered_map<std::string, TypeSlot*, NameHash, std::equal_to<>> types_by_name_;
+  StringMap<TypeSlot*> types_by_name_;
 
   // Stream changes not yet visible to readers (writer only).
-  std::unordered_map<std::string, StreamState, NameHash, std::equal_to<>> pending_streams_;
+  StringMap<StreamState> pending_streams_;
   std::vector<PositionEntry> pending_positions_;
   std::vector<TimeEntry> pending_time_;
   std::vector<TypeSlot*> pending_types_;  // slots with buffered postings

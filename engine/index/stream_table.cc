@@ -31,7 +31,7 @@ bool take(const std::byte*& at, const std::byte* end, T* value) {
 }  // namespace
 
 StreamTable::Shard& StreamTable::shard_for(std::string_view stream_id) const {
-  return shards_[Hash{}(stream_id) % kShards];
+  return shards_[StringHash{}(stream_id) % kShards];
 }
 
 StreamState StreamTable::get(std::string_view stream_id) const {

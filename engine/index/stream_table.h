@@ -14,6 +14,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/string_map.h"
 #include "orderlog/env.h"
 
 namespace orderlog::index {
@@ -36,13 +37,9 @@ class StreamTable {
   Status load(Env* env, const std::string& path);
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
-  };
   struct Shard {
     mutable std::shared_mutex mutex;
-    std::unordered_map<std::string, StreamState, Hash, std::equal_to<>> streams;
+    StringMap<StreamState> streams;
   };
   static constexpr size_t kShards = 64;
 

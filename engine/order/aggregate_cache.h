@@ -11,6 +11,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/string_map.h"
 #include "order/aggregate_record.h"
 
 namespace orderlog::order {
@@ -26,16 +27,12 @@ class AggregateCache {
   size_t size() const;
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
-  };
   using Lru = std::list<AggregateRecord>;  // most recently used first
 
   size_t orders_max_;
   mutable std::mutex mutex_;
   Lru records_;
-  std::unordered_map<std::string, Lru::iterator, Hash, std::equal_to<>> by_id_;
+  StringMap<Lru::iterator> by_id_;
 };
 
 }  // namespace orderlog::order

@@ -58,7 +58,8 @@ void CustomerOrdersModel::clear() {
 
 void CustomerOrdersModel::encode(BodyEncoder& out) const {
   out.u64(orders_.size());
-  for (const auto& [order_id, row] : orders_) {
+  for (const auto* entry : sorted_entries(orders_)) {
+    const auto& [order_id, row] = *entry;
     out.string(order_id);
     out.string(row.customer_id);
     out.u8(key_of(row.status));

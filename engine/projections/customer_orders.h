@@ -10,6 +10,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/string_map.h"
 #include "orderlog/projections.h"
 #include "projections/read_model.h"
 
@@ -44,8 +45,9 @@ class CustomerOrdersModel final : public ReadModel {
   bool add_order(std::string order_id, OrderRow row);
   void change_status(OrderEntry& entry, order::OrderStatus status);
 
-  std::map<std::string, OrderRow, std::less<>> orders_;
-  std::map<std::string, CustomerIndex, std::less<>> customers_;
+  // Hashed for the per-event lookups (saves sort them; nodes never move either way).
+  StringMap<OrderRow> orders_;
+  StringMap<CustomerIndex> customers_;
 };
 
 }  // namespace orderlog::projections

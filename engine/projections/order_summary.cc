@@ -138,7 +138,7 @@ void OrderSummaryModel::fold(Row& row, const order::Event& event) {
 
 void OrderSummaryModel::encode(BodyEncoder& out) const {
   out.u64(orders_.size());
-  for (const auto& [order_id, row] : orders_) encode_order(out, row.summary, row.events_applied);
+  for (const auto* entry : sorted_entries(orders_)) encode_order(out, entry->second.summary, entry->second.events_applied);
 }
 
 Status OrderSummaryModel::decode(BodyDecoder& in) {

@@ -57,7 +57,8 @@ void OrdersByStatusModel::clear() {
 
 void OrdersByStatusModel::encode(BodyEncoder& out) const {
   out.u64(orders_.size());
-  for (const auto& [order_id, row] : orders_) {
+  for (const auto* entry : sorted_entries(orders_)) {
+    const auto& [order_id, row] = *entry;
     out.string(order_id);
     out.u8(key_of(row.status));
     out.u64(row.since_position);

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/string_map.h"
 #include "orderlog/projections.h"
 #include "projections/read_model.h"
 
@@ -35,7 +36,7 @@ class OrdersByStatusModel final : public ReadModel {
   // False when the slot (status, since) is taken, which no log can produce.
   bool place(const std::string& order_id, OrderRow& row, order::OrderStatus status, uint64_t since_position);
 
-  std::map<std::string, OrderRow, std::less<>> orders_;
+  StringMap<OrderRow> orders_;  // hashed for the per-event lookup; saves sort it
   std::map<std::pair<uint8_t, uint64_t>, const std::string*> by_status_;  // points at orders_ keys
   std::array<uint64_t, 6> counts_{};
 };

@@ -1,0 +1,34 @@
+// StringMap: an unordered map keyed by std::string that is looked up by
+// std::string_view without building a temporary string (a transparent hash).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <algorithm>
+#include <unordered_map>
+#include <vector>
+
+namespace orderlog {
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+};
+
+template <typename Value>
+using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
+
+// The entries of `map` in key order, for writing it out deterministically (a hashed
+// map's own order depends on its history).
+template <typename Value>
+std::vector<const typename StringMap<Value>::value_type*> sorted_entries(const StringMap<Value>& map) {
+  std::vector<const typename StringMap<Value>::value_type*> entries;
+  entries.reserve(map.size());
+  for (const auto& entry : map) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  return entries;
+}
+
+}  // namespace orderlog
