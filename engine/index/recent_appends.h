@@ -47,10 +47,16 @@ class RecentAppends {
     RecentAppend append;
     bool live = true;  // false once the same first id was added again
   };
+  // A table slot: the entry's sequence number (kEmpty: free) and its id's hash, so
+  // probing past other ids compares hashes, not the entries themselves.
+  struct Slot {
+    uint64_t sequence = kEmpty;
+    uint64_t hash = 0;
+  };
   static constexpr uint64_t kEmpty = 0;
 
   // The table slot holding `first_id`, or the empty slot where it would go.
-  size_t slot_of(const EventId& first_id) const;
+  size_t slot_of(const EventId& first_id, uint64_t hash) const;
   void erase_slot(size_t slot);
   void grow();
   const Entry& entry(uint64_t sequence) const { return entries_[sequence - first_sequence_]; }
@@ -60,7 +66,7 @@ class RecentAppends {
   size_t events_ = 0;             // of the live entries
   std::deque<Entry> entries_;     // oldest first
   uint64_t first_sequence_ = 1;   // the sequence number of entries_.front()
-  std::vector<uint64_t> slots_;   // entry sequence numbers; kEmpty marks a free slot
+  std::vector<Slot> slots_;
   size_t live_entries_ = 0;       // = occupied slots
 };
 

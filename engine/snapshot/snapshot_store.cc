@@ -23,6 +23,7 @@
 
 #include "orderlog/check.h"
 #include "common/log.h"
+#include "common/string_map.h"
 #include "snapshot/snapshot_format.h"
 #include "snapshot/snapshot_log.h"
 
@@ -43,12 +44,6 @@ Status validate_options(const SnapshotStoreOptions& options) {
   }
   return Status::ok();
 }
-
-// Lets the index be searched by string_view without building a string.
-struct IdHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
-};
 
 struct IndexEntry {
   const std::byte* record = nullptr;  // in a SnapshotLog mapping
@@ -83,7 +78,7 @@ class SnapshotStoreImpl final : public SnapshotStore {
   std::unique_ptr<SnapshotLog> log_;  // used by the writer thread only, after open
 
   mutable std::shared_mutex index_mutex_;
-  std::unordered_map<std::string, IndexEntry, IdHash, std::equal_to<>> index_;
+  StringMap<IndexEntry> index_;
 
   std::mutex queue_mutex_;
   std::condition_variable work_ready_;
