@@ -137,6 +137,8 @@ constexpr Field<ServerConfig> kServerFields[] = {
     {"frame_bytes_max", [](const Key& k, ServerConfig* c) { return read_unsigned(k, &c->frame_bytes_max); }},
     {"read_count_max", [](const Key& k, ServerConfig* c) { return read_unsigned(k, &c->read_count_max); }},
     {"shutdown_grace_ms", [](const Key& k, ServerConfig* c) { return read_unsigned(k, &c->shutdown_grace_ms); }},
+    {"handshake_timeout_ms",
+     [](const Key& k, ServerConfig* c) { return read_unsigned(k, &c->handshake_timeout_ms); }},
     {"durability", [](const Key& k, ServerConfig* c) { return read_string(k, &c->durability); }},
     {"direct_io", [](const Key& k, ServerConfig* c) { return read_bool(k, &c->direct_io); }},
 };
@@ -237,6 +239,7 @@ Status validate_server(const ServerConfig& c) {
       {"frame_bytes_max", c.frame_bytes_max, 1024, 1u << 30},
       {"read_count_max", c.read_count_max, 1, 1'000'000},
       {"shutdown_grace_ms", c.shutdown_grace_ms, 0, 3'600'000},
+      {"handshake_timeout_ms", c.handshake_timeout_ms, 1, 3'600'000},
   };
   for (const Range& range : ranges) {
     if (range.value < range.min || range.value > range.max) {

@@ -41,6 +41,7 @@ struct ServerConfig {
   uint32_t frame_bytes_max = 16u * 1024 * 1024;  // one frame's body
   uint32_t read_count_max = 10'000;             // events in one read or subscription batch
   uint32_t shutdown_grace_ms = 10'000;          // to finish in-flight requests at shutdown
+  uint32_t handshake_timeout_ms = 10'000;       // a connection without a valid Hello by then is closed
   std::string durability = "always";            // "always" or "none" (benchmarks only)
   bool direct_io = false;                       // log writes bypass the page cache (StoreOptions::direct_io)
   std::vector<TenantConfig> tenants;

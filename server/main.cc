@@ -46,6 +46,9 @@ void add_options(CLI::App& app, Flags& flags) {
   app.add_option("--shutdown-grace-ms", v.shutdown_grace_ms,
                  "at SIGINT/SIGTERM, how long in-flight requests may take before connections are closed")
       ->capture_default_str();
+  app.add_option("--handshake-timeout-ms", v.handshake_timeout_ms,
+                 "a connection that has not completed the handshake by then is closed")
+      ->capture_default_str();
   app.add_option("--durability", v.durability, "\"always\" (fsync before ack) or \"none\" (benchmarks only)")
       ->capture_default_str();
   app.add_option("--direct-io", v.direct_io,
@@ -70,6 +73,7 @@ void apply_given(const CLI::App& app, const ServerConfig& given, ServerConfig* c
   if (set("--frame-bytes-max")) config->frame_bytes_max = given.frame_bytes_max;
   if (set("--read-count-max")) config->read_count_max = given.read_count_max;
   if (set("--shutdown-grace-ms")) config->shutdown_grace_ms = given.shutdown_grace_ms;
+  if (set("--handshake-timeout-ms")) config->handshake_timeout_ms = given.handshake_timeout_ms;
   if (set("--durability")) config->durability = given.durability;
   if (set("--direct-io")) config->direct_io = given.direct_io;
 }

@@ -14,7 +14,6 @@
 namespace orderlog::server {
 namespace {
 
-constexpr std::chrono::seconds kHandshakeTimeout{10};
 constexpr size_t kReadBytes = 64 * 1024;
 // Malformed frames have known boundaries, so one is answered and survived; a peer
 // that keeps sending them is broken or hostile.
@@ -79,7 +78,7 @@ void Session::start() {
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
   log_info("connection opened", {{"peer", peer_}});
   asio::post(strand_, [self = shared_from_this()] {
-    self->timer_.expires_after(kHandshakeTimeout);
+    self->timer_.expires_after(std::chrono::milliseconds(self->services_.config->handshake_timeout_ms));
     self->timer_.async_wait([self](const asio::error_code& error) {
       if (error || self->state_ != State::kHandshake) return;
       self->close_now("handshake timeout");

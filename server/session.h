@@ -10,7 +10,7 @@
 // async_write per batch, small frames copied together so 10,000 pipelined replies
 // are a handful of syscalls.
 //
-// Lifecycle: handshake (Hello within 10 s) -> ready -> closing (no more requests; the
+// Lifecycle: handshake (Hello within handshake_timeout_ms) -> ready -> closing (no more requests; the
 // in-flight ones are answered, the queue flushed, then FIN is sent and input is read
 // and dropped until the peer closes or a short linger ends, so a close never resets
 // the connection before the peer has read our last frame) -> closed.

@@ -45,6 +45,7 @@ subscriptions_max = 4
 frame_bytes_max = 1048576
 read_count_max = 500
 shutdown_grace_ms = 2500
+handshake_timeout_ms = 1500
 durability = "none"
 direct_io = true
 
@@ -95,6 +96,7 @@ TEST(ConfigFile, EveryKeyRoundTrips) {
   EXPECT_EQ(config.frame_bytes_max, 1048576u);
   EXPECT_EQ(config.read_count_max, 500u);
   EXPECT_EQ(config.shutdown_grace_ms, 2500u);
+  EXPECT_EQ(config.handshake_timeout_ms, 1500u);
   EXPECT_EQ(config.durability, "none");
   EXPECT_TRUE(config.direct_io);
   EXPECT_FALSE(ServerConfig{}.direct_io) << "direct I/O is opt-in";
@@ -271,6 +273,7 @@ TEST(ValidateConfig, EveryNumberIsRangeChecked) {
       {[](ServerConfig& c) { c.frame_bytes_max = (1u << 30) + 1; }, "server.frame_bytes_max"},
       {[](ServerConfig& c) { c.read_count_max = 0; }, "server.read_count_max"},
       {[](ServerConfig& c) { c.shutdown_grace_ms = 3'600'001; }, "server.shutdown_grace_ms"},
+      {[](ServerConfig& c) { c.handshake_timeout_ms = 0; }, "server.handshake_timeout_ms"},
   };
   for (const Case& test_case : cases) {
     const std::string message = invalid_because(test_case.change);

@@ -2,6 +2,9 @@
 // and a known token, or an error and a closed connection.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "server_fixture.h"
 
 namespace orderlog::testing {
@@ -67,6 +70,38 @@ TEST_F(HandshakeTest, TheTokenNeverAppearsInTheLog) {
   EXPECT_NE(log.find("session authenticated"), std::string::npos) << log;
   EXPECT_EQ(log.find(token()), std::string::npos);
   EXPECT_NE(log.find("admin.token"), std::string::npos) << "the token file's path is logged";
+}
+
+// A connection that never completes the handshake is closed after
+// handshake_timeout_ms, however it trickles bytes, so idle or slow sockets cannot pile
+// up against connections_max; one that completed it stays.
+TEST(HandshakeTimeoutTest, AConnectionWithoutAHelloIsClosedAfterTheTimeout) {
+  const std::string data_dir = fresh_data_dir("handshake-timeout");
+  auto server = start_server(data_dir, "", {"--handshake-timeout-ms", "300"});
+  ASSERT_NE(server, nullptr);
+  const std::string token = read_admin_token(data_dir);
+  auto ready = connect_ready(server->port(), token);
+  ASSERT_NE(ready, nullptr);
+
+  // A silent connection, and one that sends the first bytes of a Hello, one a time
+  const auto started = std::chrono::steady_clock::now();
+  auto silent = RawConnection::connect(server->port());
+  auto trickling = RawConnection::connect(server->port());
+  ASSERT_TRUE(silent && trickling);
+  const flatbuffers::DetachedBuffer partial = hello(1, token);
+  for (size_t i = 0; i < 6; ++i) {
+    ASSERT_TRUE(trickling->send_bytes(partial.data() + i, 1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  }
+
+  // Both are closed, not before the timeout, and the ready connection still answers
+  EXPECT_TRUE(silent->wait_closed(std::chrono::seconds(10)));
+  EXPECT_TRUE(trickling->wait_closed(std::chrono::seconds(10)));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(300));
+  EXPECT_EQ(call(*ready, ping(2)).type(), wire::Body::Pong);
+  EXPECT_NE(server->log().find("handshake timeout"), std::string::npos) << server->log();
+  EXPECT_EQ(server->stop(), 0) << server->log();
+  remove_data_dir(data_dir);
 }
 
 }  // namespace
