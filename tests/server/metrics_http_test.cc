@@ -3,8 +3,10 @@
 // stop() releases the port and lets the io_context finish.
 #include "server/metrics_http.h"
 
+#include <chrono>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include <asio.hpp>
 #include <gtest/gtest.h>
@@ -126,6 +128,38 @@ TEST_F(MetricsHttpTest, ClientsThatHangUpEarlyDoNotDisturbIt) {
     socket.connect(endpoint());
     if (i % 2 == 0) asio::write(socket, asio::buffer(std::string_view("GET /met")));
   }  // each socket closes here, mid-request
+  EXPECT_TRUE(exchange("GET /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200 OK\r\n"));
+}
+
+// Every exchange has a 5 s deadline and at most 16 run at once: clients that open a
+// connection and stall hold a slot only until their deadline.
+TEST_F(MetricsHttpTest, StalledClientsHoldTheirSlotsOnlyUntilTheDeadline) {
+  // Given 16 clients that sent half a request and stalled
+  asio::io_context client_io;
+  std::vector<tcp::socket> stalled;
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 16; ++i) {
+    stalled.emplace_back(client_io);
+    stalled.back().connect(endpoint());
+    asio::write(stalled.back(), asio::buffer(std::string_view("GET /met")));
+  }
+
+  // Then one more is closed without an answer while they hold every slot
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(exchange("GET /metrics HTTP/1.1\r\n\r\n"), "");
+
+  // And each stalled one is closed at its deadline, not before
+  for (tcp::socket& socket : stalled) {
+    std::string ignored;
+    std::error_code error;
+    asio::read(socket, asio::dynamic_buffer(ignored), error);
+    EXPECT_TRUE(error == asio::error::eof || error == asio::error::connection_reset) << error.message();
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(elapsed, std::chrono::milliseconds(4'500));
+  EXPECT_LE(elapsed, std::chrono::seconds(15));
+
+  // And the slots are free again
   EXPECT_TRUE(exchange("GET /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200 OK\r\n"));
 }
 
