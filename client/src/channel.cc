@@ -195,10 +195,11 @@ Result<std::unique_ptr<Channel>> Channel::open(const ClientOptions& options) {
   std::unique_ptr<EventLoop> own_loop;
   if (options.event_loop == nullptr) own_loop = std::make_unique<EventLoop>();
   EventLoop::Impl& loop = options.event_loop != nullptr ? options.event_loop->impl() : own_loop->impl();
-  auto impl = std::make_shared<Impl>(options, loop);
-  std::unique_ptr<Channel> channel(new Channel(std::move(own_loop), impl));
+  // Only the channel holds the Impl here: on the error path below, the channel must be
+  // the last owner, as it closes the Impl's timers and sockets before its own loop ends.
+  std::unique_ptr<Channel> channel(new Channel(std::move(own_loop), std::make_shared<Impl>(options, loop)));
   std::promise<std::optional<Error>> linked;
-  asio::post(impl->io_, [impl, &linked] {
+  asio::post(channel->impl_->io_, [impl = channel->impl_, &linked] {
     impl->start_sweeping();
     impl->link_waiters_.push_back(
         [&linked](const Error* error) { linked.set_value(error ? std::optional<Error>(*error) : std::nullopt); });

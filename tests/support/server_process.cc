@@ -61,6 +61,10 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const std::string& b
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  // Nothing of the test's own stdio: if the test dies before stopping the server, an
+  // orphan holding the test's stdout would keep ctest waiting for its timeout.
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, process->log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   const int spawned = posix_spawn(&process->pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
