@@ -22,19 +22,14 @@ using testing::FakeConnection;
 using testing::FakeServer;
 using namespace std::chrono_literals;
 
-uint64_t ping_payload(const wire::Message& message) { return message.body_as_Ping()->payload(); }
+using testing::ping_payload;
 
 void answer_pings(FakeConnection& connection, const wire::Message& message) {
   connection.pong(message.request_id(), ping_payload(message));
 }
 
 ClientOptions options_on(const FakeServer& server, EventLoop* loop) {
-  ClientOptions options;
-  options.port = server.port();
-  options.token = "token";
-  options.client_name = "event_loop_test";
-  options.request_timeout = 5s;
-  options.connect_timeout = 5s;
+  ClientOptions options = testing::options_for(server, "event_loop_test");
   options.event_loop = loop;
   return options;
 }

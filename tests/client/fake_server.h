@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -17,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "orderlog/client/options.h"
 #include "orderlog/fb/protocol_generated.h"
 #include "loopback_listener.h"
 #include "wire/frame.h"
@@ -139,5 +141,18 @@ class FakeServer {
   std::vector<std::thread> readers_;
   std::unique_ptr<LoopbackListener> listener_;  // last: its thread uses the members above
 };
+
+// Options for a client of `server`: short timeouts, so a broken test fails fast.
+inline ClientOptions options_for(const FakeServer& server, const char* client_name) {
+  ClientOptions options;
+  options.port = server.port();
+  options.token = "token";
+  options.client_name = client_name;
+  options.request_timeout = std::chrono::seconds(2);
+  options.connect_timeout = std::chrono::seconds(2);
+  return options;
+}
+
+inline uint64_t ping_payload(const wire::Message& message) { return message.body_as_Ping()->payload(); }
 
 }  // namespace orderlog::client::testing

@@ -16,19 +16,10 @@ namespace {
 
 using testing::FakeConnection;
 using testing::FakeServer;
+using testing::ping_payload;
 using namespace std::chrono_literals;
 
-ClientOptions options_for(const FakeServer& server) {
-  ClientOptions options;
-  options.port = server.port();
-  options.token = "token";
-  options.client_name = "transport_test";
-  options.request_timeout = 2s;
-  options.connect_timeout = 2s;
-  return options;
-}
-
-uint64_t ping_payload(const wire::Message& message) { return message.body_as_Ping()->payload(); }
+ClientOptions options_for(const FakeServer& server) { return testing::options_for(server, "transport_test"); }
 
 TEST(ClientTransport, RepliesArrivingOutOfOrderReachTheirCallers) {
   std::vector<std::pair<uint64_t, uint64_t>> held;  // request id, payload
