@@ -12,7 +12,6 @@
 #include <list>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 

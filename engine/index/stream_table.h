@@ -12,7 +12,6 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "common/string_map.h"
 #include "orderlog/env.h"

@@ -18,7 +18,6 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 
 #include "orderlog/check.h"
