@@ -1,13 +1,17 @@
 // AggregateCache: the most recently used order records, so a hot order is not
-// replayed on every command. Bounded (least recently used goes first); entries are
-// copies, and a newer version always replaces an older one. Thread-safe.
+// replayed on every command. Bounded (least recently used goes first); a newer
+// version always replaces an older one. Thread-safe.
+//
+// The io threads read it for every command while the writer thread stores every
+// commit's record, so it is split into shards by order id, each with its own lock and
+// recency list, and it holds records as shared immutable values: a lock is held to
+// move a pointer, never to copy an order.
 #pragma once
 
 #include <cstddef>
 #include <list>
+#include <memory>
 #include <mutex>
-#include <optional>
-#include <string>
 #include <string_view>
 
 #include "common/string_map.h"
@@ -17,21 +21,33 @@ namespace orderlog::order {
 
 class AggregateCache {
  public:
-  explicit AggregateCache(size_t orders_max) : orders_max_(orders_max) {}
+  using Entry = std::shared_ptr<const AggregateRecord>;
 
-  std::optional<AggregateRecord> get(std::string_view order_id);
+  // Keeps at most `orders_max` records, rounded up to a multiple of the shard count;
+  // a small cache is one shard, so recency is exact there. 0 keeps nothing.
+  explicit AggregateCache(size_t orders_max);
+
+  // Null when the order is not cached.
+  Entry get(std::string_view order_id);
   // Keeps `record` unless the cache already holds a newer version of the order.
-  void put(const AggregateRecord& record);
+  void put(Entry record);
   void erase(std::string_view order_id);
   size_t size() const;
+  size_t shard_count() const { return shard_count_; }
 
  private:
-  using Lru = std::list<AggregateRecord>;  // most recently used first
+  using Lru = std::list<Entry>;  // most recently used first
+  struct Shard {
+    mutable std::mutex mutex;
+    Lru records;
+    StringMap<Lru::iterator> by_id;
+  };
 
-  size_t orders_max_;
-  mutable std::mutex mutex_;
-  Lru records_;
-  StringMap<Lru::iterator> by_id_;
+  Shard& shard_of(std::string_view order_id) const;
+
+  size_t shard_count_;
+  size_t shard_orders_max_;
+  std::unique_ptr<Shard[]> shards_;
 };
 
 }  // namespace orderlog::order

@@ -86,16 +86,22 @@ struct OrderService::Impl {
 
   Result<AggregateRecord> load_record(std::string_view order_id) {
     const std::string stream = order_stream_id(order_id);
-    std::optional<AggregateRecord> record = cache.get(order_id);
-    if (record) {
+    AggregateRecord record;
+    const AggregateCache::Entry cached = cache.get(order_id);
+    if (cached) {
       cache_hits.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      record = from_snapshot(stream);
-      if (!record) record.emplace();
+      record = *cached;
+    } else if (std::optional<AggregateRecord> snapshot = from_snapshot(stream)) {
+      record = std::move(*snapshot);
     }
-    OL_RETURN_IF_ERROR(catch_up(*record, stream));
-    if (record->state.status != OrderStatus::kNone) cache.put(*record);
-    return std::move(*record);
+    const uint64_t loaded_version = record.state.version;
+    OL_RETURN_IF_ERROR(catch_up(record, stream));
+    // A cached record that caught up nothing is in the cache already.
+    const bool cached_as_is = cached && record.state.version == loaded_version;
+    if (record.state.status != OrderStatus::kNone && !cached_as_is) {
+      cache.put(std::make_shared<const AggregateRecord>(record));
+    }
+    return record;
   }
 
   // Jittered exponential back-off, so writers racing for one order stop colliding.
@@ -182,7 +188,7 @@ struct OrderService::Impl {
   }
 
   // The appended events folded into the record, which goes to the cache.
-  CommandOutcome commit(AggregateRecord& record, std::vector<Event> events, const AppendResult& appended,
+  CommandOutcome commit(AggregateRecord record, std::vector<Event> events, const AppendResult& appended,
                         const CommandContext& context) {
     const uint64_t version_before = record.state.version;
     for (const Event& event : events) record.state = order::apply(std::move(record.state), event);
@@ -190,10 +196,10 @@ struct OrderService::Impl {
     record.recent_commands.push_back({context.command_id, version_before + 1, record.state.version,
                                       appended.first_position.value, appended.last_position.value});
     drop_oldest_commands(record, options.recent_commands_max);
-    cache.put(record);
     maybe_snapshot(version_before, record);
-    return CommandOutcome(
-        CommandResult{record.state, std::move(events), appended.first_position, appended.last_position, false});
+    CommandResult result{record.state, std::move(events), appended.first_position, appended.last_position, false};
+    cache.put(std::make_shared<const AggregateRecord>(std::move(record)));
+    return CommandOutcome(std::move(result));
   }
 
   // A concurrent retry of this command got its append in first.
@@ -228,7 +234,7 @@ struct OrderService::Impl {
         continue;
       }
       if (appended->deduplicated) return raced_duplicate(order_id, *appended);
-      return commit(decided.record, std::move(decided.events), *appended, context);
+      return commit(std::move(decided.record), std::move(decided.events), *appended, context);
     }
     return too_much_contention(order_id);
   }
@@ -276,7 +282,7 @@ struct OrderService::Impl {
       op->executor([this, op, result = *appended] { op->done(raced_duplicate(command_order_id(op->command), result)); });
       return;
     }
-    op->done(commit(pending.record, std::move(pending.events), *appended, op->context));
+    op->done(commit(std::move(pending.record), std::move(pending.events), *appended, op->context));
   }
 
   // Replays the order's events while `keep(stored)` holds, optionally tracing.
