@@ -1,6 +1,8 @@
 // See commit_notifier.h.
 #include "server/commit_notifier.h"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <utility>
 
@@ -38,6 +40,7 @@ void CommitNotifier::remove(uint64_t handle) {
 }
 
 void CommitNotifier::run() {
+  (void)pthread_setname_np(pthread_self(), "ol-notifier");
   GlobalPosition seen = store_.committed_position();
   while (!stopping_.load()) {
     if (!store_.wait_for_position(GlobalPosition{seen.value + 1}, kStopCheckInterval)) continue;

@@ -13,6 +13,7 @@
 
 #include "orderlog/check.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "projections/order_facts.h"
 
 namespace orderlog::projections {
@@ -119,6 +120,7 @@ void ProjectionRunner::start() {
 }
 
 void ProjectionRunner::run() {
+  name_this_thread("p/" + name_);
   last_save_attempt_ = std::chrono::steady_clock::now();
   while (!stopping_.load() && step()) {
   }

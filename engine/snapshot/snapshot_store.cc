@@ -22,6 +22,7 @@
 
 #include "orderlog/check.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "common/string_map.h"
 #include "snapshot/snapshot_format.h"
 #include "snapshot/snapshot_log.h"
@@ -169,6 +170,7 @@ bool SnapshotStoreImpl::try_enqueue(EncodedSnapshot&& record) {
 }
 
 void SnapshotStoreImpl::run_writer() {
+  name_this_thread("ol-snapshots");
   std::vector<EncodedSnapshot> batch;
   for (;;) {
     uint64_t first_ticket = 0;

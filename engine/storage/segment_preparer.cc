@@ -1,6 +1,7 @@
 // See segment_preparer.h.
 #include "storage/segment_preparer.h"
 
+#include "common/thread_name.h"
 #include "storage/aligned_buffer.h"
 
 namespace orderlog::storage {
@@ -53,6 +54,7 @@ Status SegmentPreparer::prepare_file(const std::string& path, bool zero_fill) {
 }
 
 void SegmentPreparer::run() {
+  name_this_thread("ol-preparer");
   std::unique_lock lock(mutex_);
   while (true) {
     changed_.wait(lock, [this] { return stopping_ || wanted_; });

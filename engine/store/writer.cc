@@ -12,6 +12,7 @@
 #include <cstring>
 #include <unordered_set>
 
+#include "common/thread_name.h"
 #include "orderlog/check.h"
 #include "storage/aligned_buffer.h"
 #include "storage/record_format.h"
@@ -117,6 +118,7 @@ void Writer::enqueue(std::unique_ptr<AppendRequest> request, bool wait_for_room)
 // only needs sealing before it goes out, and the device waits little. Only one write
 // is ever in flight, which keeps recovery's torn-tail rule simple.
 void Writer::run() {
+  name_this_thread("ol-writer");
   std::deque<std::unique_ptr<AppendRequest>> pending;
   Batch* in_flight = nullptr;
   Batch* forming = nullptr;  // begun while `in_flight` was on the device
