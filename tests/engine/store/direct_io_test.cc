@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "forwarding_env.h"
+#include "log_capture.h"
 #include "store_test_util.h"
 
 namespace orderlog::testing {
@@ -167,6 +168,41 @@ TEST(BufferedWrites, CoverWholePagesOfSegmentsZeroFilledDirectly) {
     EXPECT_EQ(write.bytes % kDirectIoAlignment, 0u) << write.path << " write of " << write.bytes;
   }
   EXPECT_GE(env.direct_opens(), 3u) << "every segment, the first and those the log rolled into, zero-filled directly";
+  ASSERT_OK_AND_ASSIGN(auto reopened, open_store(mem, options));
+  EXPECT_EQ(payloads_of(read_all_events(*reopened)), payloads_of(batches));
+}
+
+// Where the filesystem refuses O_DIRECT (open answers EINVAL), the POSIX Env opens the
+// file buffered; an Env that hands out buffered files for direct opens plays that
+// filesystem here. The store must say so once, and work as a buffered one.
+class NoDirectIoEnv : public ForwardingEnv {
+ public:
+  using ForwardingEnv::ForwardingEnv;
+  Result<std::unique_ptr<File>> open_direct_file(const std::string& path, OpenMode mode) override {
+    return base()->open_file(path, mode);
+  }
+};
+
+TEST(DirectWrites, WithoutDirectIoTheStoreSaysSoAndWritesThroughThePageCache) {
+  MemEnv mem;
+  NoDirectIoEnv no_direct(&mem);
+  WriteWatchingEnv env(&no_direct, /*watch_buffered=*/true);
+  LogCapture capture;
+  StoreOptions options = test_options(&env, kSmallSegmentBytes);
+  options.direct_io = true;
+  options.log = capture.sink();
+  const std::vector<EventBatch> batches = odd_sized_appends(200, 13);
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, open_store(mem, options));
+    for (const EventBatch& batch : batches) ASSERT_OK(store->append("s", ExpectedVersion::any(), batch.events()));
+    EXPECT_EQ(payloads_of(read_all_events(*store)), payloads_of(batches));
+    ASSERT_OK(store->close());
+  }
+  EXPECT_EQ(capture.count(LogLevel::kWarning), 1u) << capture.dump();
+  EXPECT_NE(capture.dump().find("direct I/O is not available"), std::string::npos) << capture.dump();
+  const std::vector<WriteRecord> writes = env.writes();
+  ASSERT_GE(writes.size(), batches.size());
+  for (const WriteRecord& write : writes) EXPECT_EQ(write.alignment, 1u) << write.path;
   ASSERT_OK_AND_ASSIGN(auto reopened, open_store(mem, options));
   EXPECT_EQ(payloads_of(read_all_events(*reopened)), payloads_of(batches));
 }
