@@ -60,8 +60,9 @@ void SegmentPreparer::run() {
     changed_.wait(lock, [this] { return stopping_ || wanted_; });
     if (stopping_) return;
     wanted_ = false;
+    const bool zero_fill = zero_fill_;
     lock.unlock();
-    Status status = prepare_file(prepared_path_, /*zero_fill=*/true);
+    Status status = prepare_file(prepared_path_, zero_fill);
     lock.lock();
     prepared_ = std::move(status);
     changed_.notify_all();
@@ -85,6 +86,7 @@ Result<std::string> SegmentPreparer::ready_file(bool wait_for_prefill) {
     if (!requested_) {
       requested_ = true;
       wanted_ = true;
+      zero_fill_ = true;
       changed_.notify_all();
     }
     changed_.wait(lock, [this] { return prepared_.has_value(); });
@@ -98,13 +100,14 @@ Result<std::string> SegmentPreparer::ready_file(bool wait_for_prefill) {
   return unfilled_path_;
 }
 
-void SegmentPreparer::prepare_next() {
+void SegmentPreparer::prepare_next(bool zero_fill) {
   if (!prefill_) return;
   {
     std::lock_guard lock(mutex_);
     if (requested_) return;
     requested_ = true;
     wanted_ = true;
+    zero_fill_ = zero_fill;
   }
   changed_.notify_all();
 }

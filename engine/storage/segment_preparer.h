@@ -1,8 +1,9 @@
 // Keeps the next segment file ready ahead of the writer: created at full size and,
 // with prefill, zero-filled and synced, in the background once the active segment is
-// half full (so a directory that is barely written does not pay for a second segment). Writing into blocks that already exist lets
-// each fdatasync skip the metadata commit that growing a file costs (see
-// docs/performance.md). Without prefill the file is only fallocate'd, on demand.
+// half full (so a directory that is barely written does not pay for a second
+// segment). Writing into blocks that already exist lets each fdatasync skip the
+// metadata commit that growing a file costs (see docs/performance.md). Without
+// prefill, or when the writer asks for none, the file is only fallocate'd.
 #pragma once
 
 #include <condition_variable>
@@ -33,8 +34,11 @@ class SegmentPreparer {
   SegmentPreparer& operator=(const SegmentPreparer&) = delete;
 
   // Starts preparing the next file in the background unless already under way; the
-  // writer calls it when the active segment is half full. Any thread.
-  void prepare_next();
+  // writer calls it when the active segment is half full. `zero_fill` false: only
+  // allocate it (the writer's commits are large enough that a zero-fill would cost
+  // more bandwidth than it saves in fdatasync time). Without prefill it does nothing.
+  // Any thread.
+  void prepare_next(bool zero_fill);
 
   // Returns the next segment, renamed to the name of `first_position` (directory
   // synced) and mapped. With prefill it is the zero-filled file; if that is not ready,
@@ -60,6 +64,7 @@ class SegmentPreparer {
   std::mutex mutex_;
   std::condition_variable changed_;
   bool wanted_ = false;     // the thread should start preparing a file
+  bool zero_fill_ = true;   // ... and zero-fill it
   bool requested_ = false;  // a preparation was asked for since the last take()
   bool stopping_ = false;
   std::optional<Status> prepared_;  // set when a preparation finished

@@ -327,8 +327,9 @@ void Writer::seal_batch(Batch& batch) {
   tail_page_.assign(tail, tail_end);
   batch.bytes.resize_zeroed(storage::align_up_to(end, alignment));
   OL_CHECK(batch.write_offset + batch.bytes.size() <= batch.segment->capacity_bytes());
+  batch_bytes_average_ = (batch_bytes_average_ * 7 + batch.bytes.size()) / 8;
   if (!next_segment_requested_ && state_.active_offset > batch.segment->capacity_bytes() / 2) {
-    preparer_->prepare_next();
+    preparer_->prepare_next(/*zero_fill=*/batch_bytes_average_ < options_.prefill_below_commit_bytes);
     next_segment_requested_ = true;
   }
 }

@@ -41,6 +41,7 @@ struct WriterOptions {
   size_t queue_appends_max = 0;
   size_t batch_bytes_max = 0;
   uint64_t checkpoint_every_bytes = 0;  // see StoreOptions
+  uint64_t prefill_below_commit_bytes = 0;  // StoreOptions::segment_prefill_below_commit_bytes
   std::function<void(LogLevel, const std::string&)> log;
   CommitObserver commit_observer;  // see StoreOptions
 };
@@ -128,6 +129,9 @@ class Writer {
   // the next batch writes again before its own units (empty for buffered writes).
   std::vector<std::byte> tail_page_;
   bool next_segment_requested_ = false;
+  // Bytes per write, averaged over the last ~8 batches: decides whether the next
+  // segment is zero-filled (StoreOptions::segment_prefill_below_commit_bytes).
+  uint64_t batch_bytes_average_ = 0;
   uint64_t bytes_since_checkpoint_ = 0;  // log bytes made durable since the last checkpoint
 
   // The queue and control flags.

@@ -52,6 +52,13 @@ struct StoreOptions {
   // Zero-fill the next segment ahead of the writer so fdatasync overwrites existing
   // blocks instead of growing the file (much cheaper metadata-wise).
   bool segment_prefill = true;
+  // ... but only while the writer's recent commits average fewer bytes than this. A
+  // zero-fill makes the device write every byte of the log twice. That pays while
+  // commits are small or the device has idle time (each fdatasync then skips an extent
+  // conversion); commits this large mean appends pile up behind a saturated device,
+  // where the second write costs more bandwidth than the conversions, so the next
+  // segment is only allocated (docs/performance.md). UINT64_MAX: always.
+  uint64_t segment_prefill_below_commit_bytes = 1536 * 1024;
   // Write the log with direct I/O (O_DIRECT) where the filesystem supports it: the
   // writer copies nothing into the kernel and the device reads each batch straight
   // from the writer's buffer, which roughly doubles large-batch ingestion here

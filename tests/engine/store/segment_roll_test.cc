@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "store_test_util.h"
+#include "zero_fill_counting_env.h"
 
 namespace orderlog::testing {
 namespace {
@@ -187,6 +188,39 @@ TEST(EventStoreSegmentRoll, PowerCutAfterManyRollsKeepsEverySegment) {
   expect_segments_named_by_first_position(*disk, recovered->committed_position().value);
   ASSERT_NO_FATAL_FAILURE(append_marked(*recovered, 30, random));
   expect_every_event_in_order(*recovered);
+}
+
+// How many segments' worth of zeros the preparer wrote while 300 small appends (one
+// commit each, ~1-3 KiB) rolled through ~10 segments; the log must read back whole
+// before and after a reopen either way.
+uint64_t segments_zero_filled(uint64_t prefill_below_commit_bytes) {
+  MemEnv mem;
+  ZeroFillCountingEnv env(&mem, "next-segment.tmp");
+  StoreOptions options = roll_options(&env);
+  options.segment_prefill = true;
+  options.segment_prefill_below_commit_bytes = prefill_below_commit_bytes;
+  std::mt19937 random(5);
+  {
+    Result<std::unique_ptr<EventStore>> store = open_store(mem, options);
+    EXPECT_TRUE(store.is_ok()) << store.status().to_string();
+    if (!store.is_ok()) return 0;
+    append_marked(**store, 300, random);
+    expect_every_event_in_order(**store);
+    EXPECT_OK((*store)->close());
+  }
+  EXPECT_GE(segment_files(mem).size(), 5u);
+  Result<std::unique_ptr<EventStore>> reopened = open_store(mem, options);
+  EXPECT_TRUE(reopened.is_ok()) << reopened.status().to_string();
+  if (reopened.is_ok()) expect_every_event_in_order(**reopened);
+  return env.zero_fill_bytes() / kSmallSegmentBytes;
+}
+
+TEST(EventStoreSegmentRoll, SegmentsAreZeroFilledAheadOnlyWhileCommitsAreSmall) {
+  // Small commits against the default threshold: the next segments are zero-filled
+  // (a roll that finds the background fill unfinished takes an allocated-only file).
+  EXPECT_GE(segments_zero_filled(StoreOptions{}.segment_prefill_below_commit_bytes), 4u);
+  // Every commit counts as large: only the first segment, made at open, is filled.
+  EXPECT_EQ(segments_zero_filled(1), 1u);
 }
 
 }  // namespace
