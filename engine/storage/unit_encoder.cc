@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -113,12 +114,12 @@ Status validate_request(std::span<const StreamAppend> streams) {
 void build_record(flatbuffers::FlatBufferBuilder& builder, std::string_view stream_id, const NewEvent& event) {
   builder.Clear();
   builder.ForceDefaults(true);
-  std::vector<flatbuffers::Offset<fb::Tag>> tags;
-  tags.reserve(event.tags.size());
-  for (const Tag& tag : event.tags) {
-    tags.push_back(fb::CreateTag(builder, builder.CreateString(tag.key), builder.CreateString(tag.value)));
+  std::array<flatbuffers::Offset<fb::Tag>, kTagCountMax> tags;  // validated: at most kTagCountMax
+  OL_CHECK(event.tags.size() <= tags.size());
+  for (size_t i = 0; i < event.tags.size(); ++i) {
+    tags[i] = fb::CreateTag(builder, builder.CreateString(event.tags[i].key), builder.CreateString(event.tags[i].value));
   }
-  auto tags_offset = tags.empty() ? 0 : builder.CreateVector(tags);
+  auto tags_offset = event.tags.empty() ? 0 : builder.CreateVector(tags.data(), event.tags.size());
   auto payload = builder.CreateVector(reinterpret_cast<const uint8_t*>(event.payload.data()), event.payload.size());
   auto type = builder.CreateString(event.type);
   auto stream = builder.CreateString(stream_id);
@@ -136,7 +137,7 @@ void build_record(flatbuffers::FlatBufferBuilder& builder, std::string_view stre
   record.add_payload(payload);
   if (!event.correlation_id.is_nil()) record.add_correlation_id(&correlation);
   if (!event.causation_id.is_nil()) record.add_causation_id(&causation);
-  if (!tags.empty()) record.add_tags(tags_offset);
+  if (!event.tags.empty()) record.add_tags(tags_offset);
   fb::FinishEventRecordBuffer(builder, record.Finish());
 }
 
@@ -172,10 +173,12 @@ Result<EncodedUnit> encode_unit(std::span<const StreamAppend> streams) {
   unit.bytes.reserve(std::min(estimate, kUnitBytesMax));
   unit.events.reserve(event_count);
   unit.bytes.resize(kUnitHeaderBytes);
+  // A builder per call: one kept per thread between appends measured 7% faster for
+  // single events but 10% slower for 100-event appends.
   flatbuffers::FlatBufferBuilder builder(1024);
   for (const StreamAppend& stream : streams) {
     const auto slot = static_cast<uint32_t>(unit.streams.size());
-    unit.streams.push_back({std::string(stream.stream_id), stream.expected,
+    unit.streams.push_back({{}, stream.expected,
                             static_cast<uint32_t>(unit.events.size()),
                             static_cast<uint32_t>(stream.events.size())});
     for (const NewEvent& event : stream.events) {
@@ -187,9 +190,14 @@ Result<EncodedUnit> encode_unit(std::span<const StreamAppend> streams) {
       unit.events.push_back({append_frame(unit.bytes, builder), slot, event.id, {}});
     }
   }
-  // Type views are taken last: the byte buffer no longer reallocates.
+  // Views are taken last, when the byte buffer no longer reallocates; a stream's id
+  // is the one in its first event's record (no copy of its own).
   for (EncodedEvent& event : unit.events) {
     event.type = fb::GetEventRecord(unit.bytes.data() + event.offset)->event_type()->string_view();
+  }
+  for (EncodedStream& stream : unit.streams) {
+    const EncodedEvent& first = unit.events[stream.event_begin];
+    stream.stream_id = fb::GetEventRecord(unit.bytes.data() + first.offset)->stream_id()->string_view();
   }
   UnitHeader header;
   header.magic = kUnitMagic;

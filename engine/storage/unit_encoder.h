@@ -15,7 +15,7 @@
 namespace orderlog::storage {
 
 struct EncodedStream {
-  std::string stream_id;
+  std::string_view stream_id;  // points into EncodedUnit::bytes (its first event's record)
   ExpectedVersion expected = ExpectedVersion::any();
   uint32_t event_begin = 0;  // index into EncodedUnit::events
   uint32_t event_count = 0;
@@ -29,8 +29,15 @@ struct EncodedEvent {
 };
 
 // A unit ready for the writer: header with placeholders, then framed events.
-// Movable; views in `events` stay valid across moves (the byte buffer moves with them).
+// Move-only: the views in `streams` and `events` point into `bytes`, whose buffer
+// moves with it (a copy's views would point into the original).
 struct EncodedUnit {
+  EncodedUnit() = default;
+  EncodedUnit(EncodedUnit&&) = default;
+  EncodedUnit& operator=(EncodedUnit&&) = default;
+  EncodedUnit(const EncodedUnit&) = delete;
+  EncodedUnit& operator=(const EncodedUnit&) = delete;
+
   std::vector<std::byte> bytes;
   std::vector<EncodedStream> streams;
   std::vector<EncodedEvent> events;

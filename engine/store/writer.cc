@@ -476,7 +476,7 @@ Status Writer::check_versions(const EncodedUnit& unit, std::vector<index::Stream
   for (const storage::EncodedStream& stream : unit.streams) {
     const index::StreamState state = index_->stream(stream.stream_id);
     if (!stream.expected.is_satisfied_by(StreamVersion{state.version})) {
-      return Status::wrong_expected_version("stream '" + stream.stream_id + "': expected version " +
+      return Status::wrong_expected_version("stream '" + std::string(stream.stream_id) + "': expected version " +
                                                 stream.expected.to_string() + ", actual " +
                                                 std::to_string(state.version),
                                             state.version);

@@ -86,6 +86,37 @@ TEST(UnitCodec, RoundTripsEveryField) {
   EXPECT_EQ(events[2].causation_id, sample.ids[0]);
 }
 
+// The writer reads each stream's id, expected version and event range from the
+// encoded unit after the caller's request is gone, and after the unit has moved.
+TEST(UnitCodec, EncodedStreamsDescribeTheRequestAfterItIsGoneAndTheUnitMoved) {
+  std::vector<NewEvent> first(2), second(1);
+  for (NewEvent* event : {&first[0], &first[1], &second[0]}) {
+    event->id = EventId::generate();
+    event->type = "T";
+  }
+  Result<EncodedUnit> unit = Status::invalid_argument("not encoded");
+  {
+    std::string id_a = "stream-a-with-an-id-longer-than-any-small-string-buffer";
+    std::string id_b = "stream-b";
+    const StreamAppend streams[] = {{id_a, ExpectedVersion::exact(StreamVersion{7}), first},
+                                    {id_b, ExpectedVersion::no_stream(), second}};
+    unit = encode_unit(streams);
+    ASSERT_TRUE(unit.is_ok()) << unit.status().to_string();
+    id_a.assign(id_a.size(), 'x');  // the request's own bytes change, then go away
+    id_b.assign(id_b.size(), 'x');
+  }
+  const EncodedUnit moved = std::move(unit).value();
+  ASSERT_EQ(moved.streams.size(), 2u);
+  EXPECT_EQ(moved.streams[0].stream_id, "stream-a-with-an-id-longer-than-any-small-string-buffer");
+  EXPECT_EQ(moved.streams[0].expected.to_string(), ExpectedVersion::exact(StreamVersion{7}).to_string());
+  EXPECT_EQ(moved.streams[0].event_begin, 0u);
+  EXPECT_EQ(moved.streams[0].event_count, 2u);
+  EXPECT_EQ(moved.streams[1].stream_id, "stream-b");
+  EXPECT_EQ(moved.streams[1].event_begin, 2u);
+  EXPECT_EQ(moved.streams[1].event_count, 1u);
+  for (const EncodedEvent& event : moved.events) EXPECT_EQ(event.type, "T");
+}
+
 TEST(UnitCodec, UnitsAndRecordsAreEightByteAligned) {
   const SampleUnit sample = make_sealed_unit();
   EXPECT_EQ(sample.bytes.size() % kAlignmentBytes, 0u);
