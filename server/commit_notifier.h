@@ -2,10 +2,11 @@
 // every listener (a session with live subscriptions) when it advances. One waiter
 // for the whole server, never one per subscription, and no polling: the thread sleeps
 // in EventStore::wait_for_position until a commit (or a timeout that only bounds how
-// long stop() takes).
+// long stop() takes), and while there is no listener, until one is added.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,12 +37,13 @@ class CommitNotifier {
   void remove(uint64_t handle);
 
  private:
-  void run();
+  void run(GlobalPosition seen);
 
   const EventStore& store_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   std::mutex mutex_;
+  std::condition_variable listeners_changed_;  // a listener added, or stopping
   uint64_t next_handle_ = 1;
   std::map<uint64_t, Listener> listeners_;
 };

@@ -36,6 +36,9 @@ Result<ProjectionOptions> checked_options(const ProjectionOptions& options) {
   if (options.idle_wait <= milliseconds(0) || options.save_interval <= milliseconds(0)) {
     return Status::invalid_argument("projection options: idle_wait and save_interval must be positive");
   }
+  if (options.doze_interval < milliseconds(0)) {
+    return Status::invalid_argument("projection options: doze_interval must not be negative");
+  }
   ProjectionOptions checked = options;
   if (checked.env == nullptr) checked.env = default_env();
   if (!checked.log) checked.log = log_to_stderr;
@@ -140,8 +143,25 @@ bool ProjectionRunner::step() {
     return false;
   }
   save_if_due();
-  if (slice->end) (void)options_.store->wait_for_position(GlobalPosition{checkpoint_.load() + 1}, options_.idle_wait);
+  if (slice->end) wait_for_more(!slice->events.empty(), checkpoint_.load() >= from.value);
   return true;
+}
+
+void ProjectionRunner::wait_for_more(bool found_order_events, bool advanced) {
+  if (found_order_events) {
+    empty_steps_ = 0;
+  } else if (advanced) {
+    ++empty_steps_;
+  }
+  // Dozing only pays while commits keep coming; a quiet log is waited on as usual.
+  const bool doze = options_.doze_interval > milliseconds(0) && advanced && empty_steps_ >= kEmptyStepsBeforeDozing;
+  if (!doze) {
+    (void)options_.store->wait_for_position(GlobalPosition{checkpoint_.load() + 1}, options_.idle_wait);
+    return;
+  }
+  std::unique_lock lock(progress_mutex_);
+  nudge_.wait_for(lock, options_.doze_interval, [this] { return nudged_; });
+  nudged_ = false;
 }
 
 Status ProjectionRunner::apply_batch(std::span<const EventView> events) {
@@ -307,6 +327,11 @@ Status ProjectionRunner::close() {
 void ProjectionRunner::stop_thread() {
   if (!thread_.joinable()) return;
   stopping_.store(true);
+  {
+    std::lock_guard lock(progress_mutex_);
+    nudged_ = true;  // out of a doze at once
+  }
+  nudge_.notify_one();
   thread_.join();
 }
 
@@ -329,6 +354,10 @@ ProjectionProgress ProjectionRunner::progress() const {
 Status ProjectionRunner::wait_for(GlobalPosition position, std::chrono::milliseconds timeout) const {
   const milliseconds bounded = std::clamp(timeout, milliseconds(0), options_.query_wait_max);
   std::unique_lock lock(progress_mutex_);
+  if (checkpoint_.load() < position.value) {
+    nudged_ = true;  // a dozing runner looks at the log now
+    nudge_.notify_one();
+  }
   progress_changed_.wait_for(lock, bounded, [&] {
     return checkpoint_.load() >= position.value || !failure_.is_ok() || closed_;
   });

@@ -34,6 +34,9 @@ namespace orderlog::projections {
 // Checks options and fills the defaults (env, log sink). kInvalidArgument when unusable.
 Result<ProjectionOptions> checked_options(const ProjectionOptions& options);
 
+// Steps in a row without an order event before the runner dozes (ProjectionOptions::doze_interval).
+inline constexpr int kEmptyStepsBeforeDozing = 8;
+
 class ProjectionRunner {
  public:
   // REQUIRES: `model` outlives the runner; `options` passed checked_options().
@@ -78,6 +81,9 @@ class ProjectionRunner {
   // One read-apply-save step; false when the runner must stop.
   bool step();
   void save_if_due();
+  // Waits for the next commit, or dozes while commits keep coming without order events.
+  // `advanced`: the step moved the checkpoint.
+  void wait_for_more(bool found_order_events, bool advanced);
   void fail(const Status& status);
   void set_checkpoint(GlobalPosition position, const EventId& event_id);
   // Why the loaded file cannot be used, or ok().
@@ -99,6 +105,10 @@ class ProjectionRunner {
   // Guards the checkpoint's changes (for the waiters), failure_ and closed_.
   mutable std::mutex progress_mutex_;
   mutable std::condition_variable progress_changed_;
+  // A query waiting for a position wakes a dozing runner (see doze()).
+  mutable std::condition_variable nudge_;
+  mutable bool nudged_ = false;
+  int empty_steps_ = 0;  // runner thread only: steps in a row that found no order event
   std::atomic<uint64_t> checkpoint_{0};
   Status failure_;
   bool closed_ = false;

@@ -58,6 +58,12 @@ struct ProjectionOptions {
   // How long the runner waits for a new commit before looking at its stop flag and
   // its save timer again; bounds the latency of close().
   std::chrono::milliseconds idle_wait{50};
+  // Once several commits in a row held no order events, the runner stops waking for
+  // each commit and looks at the log every `doze_interval` instead, or at once when a
+  // query waits for a position: a log busy with other events would otherwise wake
+  // every projection for nothing on every commit. The model then trails such a log
+  // by up to this much, never a query with min_position. 0: wake for every commit.
+  std::chrono::milliseconds doze_interval{5};
   // Upper bound on any query's wait for `min_position`, whatever the caller asks.
   std::chrono::milliseconds query_wait_max{30'000};
   // The currency of orders written before item events carried one.

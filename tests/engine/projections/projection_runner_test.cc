@@ -196,6 +196,63 @@ TEST_F(ProjectionRunnerTest, QueryWithMinPositionWaitsForThatWrite) {
   ASSERT_OK(summaries->close());
 }
 
+TEST_F(ProjectionRunnerTest, ALogBusyWithOtherEventsIsReadEveryDozeIntervalButQueriesDoNotWait) {
+  // Given a projection that dozes for two seconds once commits bring no order events
+  projections::ProjectionOptions options = fast_options(*store_, env_);
+  options.doze_interval = 2s;
+  auto revenue = open_projection<RevenueProjection>(options);
+  const auto caught_up = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (revenue->progress().checkpoint != store_->committed_position()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(1ms);
+    }
+    return true;
+  };
+
+  // When commits of other events come one at a time, each read as it lands
+  const EventBatch noise = make_events(1, "Noise");
+  for (int i = 0; i < projections::kEmptyStepsBeforeDozing; ++i) {
+    ASSERT_OK(store_->append("other", ExpectedVersion::any(), make_events(1, "Noise").events()));
+    ASSERT_TRUE(caught_up()) << "commit " << i;
+  }
+  ASSERT_OK(store_->append("other", ExpectedVersion::any(), noise.events()));
+  const GlobalPosition head = store_->committed_position();
+  std::this_thread::sleep_for(300ms);
+
+  // Then the next one waits for the doze to end...
+  EXPECT_LT(revenue->progress().checkpoint, head);
+  // ...unless a query waits for it: that wakes the runner at once
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_OK(revenue->wait_for(head, 10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 1s);
+
+  // And an order event ends the dozing (read within a doze), after which the next
+  // one is read as it lands
+  script_->create("o1", "c1", "EUR", {{"sku", 1, 100}});
+  ASSERT_TRUE(caught_up());
+  script_->confirm("o1");
+  const auto confirmed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(caught_up());
+  EXPECT_LT(std::chrono::steady_clock::now() - confirmed, 1s);
+  ASSERT_OK(revenue->close());
+}
+
+TEST_F(ProjectionRunnerTest, CloseEndsADozeAtOnce) {
+  // Given a projection dozing after commits without order events
+  projections::ProjectionOptions options = fast_options(*store_, env_);
+  options.doze_interval = 10s;
+  auto revenue = open_projection<RevenueProjection>(options);
+  for (int i = 0; i <= projections::kEmptyStepsBeforeDozing; ++i) {
+    ASSERT_OK(store_->append("other", ExpectedVersion::any(), make_events(1, "Noise").events()));
+    ASSERT_OK(catch_up(*revenue, *store_));
+  }
+  // When it is closed, then it stops without waiting out the doze
+  const auto closing = std::chrono::steady_clock::now();
+  ASSERT_OK(revenue->close());
+  EXPECT_LT(std::chrono::steady_clock::now() - closing, 2s);
+}
+
 TEST_F(ProjectionRunnerTest, QueryWithUnreachedMinPositionTimesOut) {
   // Given a caught-up projection
   write_orders(0, 2);
