@@ -5,13 +5,13 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
-#include <pthread.h>
-
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "orderlog/thread_name.h"
 
 namespace orderlog::server {
 
@@ -22,7 +22,7 @@ struct BlockingPool::Impl {
     threads.reserve(count);
     for (unsigned i = 0; i < count; ++i) {
       threads.emplace_back([this, i] {
-        (void)pthread_setname_np(pthread_self(), ("ol-cmd-" + std::to_string(i)).c_str());
+        name_this_thread("ol-cmd-" + std::to_string(i));
         io.run();
       });
     }

@@ -1,10 +1,10 @@
 // See commit_notifier.h.
 #include "server/commit_notifier.h"
 
-#include <pthread.h>
-
 #include <chrono>
 #include <utility>
+
+#include "orderlog/thread_name.h"
 
 namespace orderlog::server {
 namespace {
@@ -49,7 +49,7 @@ void CommitNotifier::remove(uint64_t handle) {
 }
 
 void CommitNotifier::run(GlobalPosition seen) {
-  (void)pthread_setname_np(pthread_self(), "ol-notifier");
+  name_this_thread("ol-notifier");
   while (!stopping_.load()) {
     {
       // With no one to tell, sleep until someone subscribes rather than wake for

@@ -5,11 +5,10 @@
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 
-#include <pthread.h>
-
 #include <csignal>
 #include <string>
 
+#include "orderlog/thread_name.h"
 #include "server/bootstrap.h"
 #include "server/log.h"
 #include "server/server_impl.h"
@@ -123,8 +122,7 @@ Status Server::run() {
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < std::max(1u, impl.config.io_threads); ++i) {
     threads.emplace_back([&impl, i] {
-      // Named for `top -H` and perf, as the engine's threads are (at most 15 bytes).
-      (void)pthread_setname_np(pthread_self(), ("ol-io-" + std::to_string(i)).c_str());
+      name_this_thread("ol-io-" + std::to_string(i));
       impl.io.run();
     });
   }

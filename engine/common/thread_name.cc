@@ -1,5 +1,5 @@
 // See thread_name.h.
-#include "common/thread_name.h"
+#include "orderlog/thread_name.h"
 
 #include <pthread.h>
 

@@ -13,7 +13,7 @@
 
 #include "orderlog/check.h"
 #include "common/log.h"
-#include "common/thread_name.h"
+#include "orderlog/thread_name.h"
 #include "projections/order_facts.h"
 
 namespace orderlog::projections {

@@ -105,7 +105,7 @@ class ProjectionRunner {
   // Guards the checkpoint's changes (for the waiters), failure_ and closed_.
   mutable std::mutex progress_mutex_;
   mutable std::condition_variable progress_changed_;
-  // A query waiting for a position wakes a dozing runner (see doze()).
+  // A query waiting for a position, or close(), wakes a dozing runner (see wait_for_more()).
   mutable std::condition_variable nudge_;
   mutable bool nudged_ = false;
   int empty_steps_ = 0;  // runner thread only: steps in a row that found no order event

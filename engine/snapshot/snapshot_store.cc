@@ -22,7 +22,7 @@
 
 #include "orderlog/check.h"
 #include "common/log.h"
-#include "common/thread_name.h"
+#include "orderlog/thread_name.h"
 #include "common/string_map.h"
 #include "snapshot/snapshot_format.h"
 #include "snapshot/snapshot_log.h"

@@ -1,7 +1,7 @@
 // See segment_preparer.h.
 #include "storage/segment_preparer.h"
 
-#include "common/thread_name.h"
+#include "orderlog/thread_name.h"
 #include "storage/aligned_buffer.h"
 
 namespace orderlog::storage {

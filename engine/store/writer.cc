@@ -12,7 +12,7 @@
 #include <cstring>
 #include <unordered_set>
 
-#include "common/thread_name.h"
+#include "orderlog/thread_name.h"
 #include "orderlog/check.h"
 #include "storage/aligned_buffer.h"
 #include "storage/record_format.h"

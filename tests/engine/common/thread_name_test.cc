@@ -1,6 +1,6 @@
 // Thread names (engine/common/thread_name.cc): what /proc shows for a named thread, a
 // name cut at Linux's 15 bytes, and the store's writer thread carrying its name.
-#include "common/thread_name.h"
+#include "orderlog/thread_name.h"
 
 #include <gtest/gtest.h>
 #include <sys/syscall.h>

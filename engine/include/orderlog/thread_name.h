@@ -1,5 +1,7 @@
 // name_this_thread: the name `top -H`, `ps -L`, perf and gdb show for the calling
-// thread, so an operator can tell the writer from a projection at a glance.
+// thread, so an operator can tell the writer from a projection at a glance. Used by
+// the engine's threads and orderlogd's (the client library, which does not link the
+// engine, names its one thread itself).
 #pragma once
 
 #include <string_view>
