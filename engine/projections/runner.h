@@ -118,6 +118,9 @@ class ProjectionRunner {
   std::atomic<uint64_t> saved_checkpoint_{0};
   std::chrono::steady_clock::time_point last_save_attempt_;  // runner thread only
   std::chrono::steady_clock::duration last_save_duration_{};  // runner thread only
+  // The runner's time since the last save attempt that spaces saves: steps, and waits
+  // that ended without a commit (runner thread only; see save_if_due()).
+  std::chrono::steady_clock::duration spacing_credit_{};
   bool last_save_failed_ = false;                            // runner thread only
 
   // Serialises start, rebuild and close.

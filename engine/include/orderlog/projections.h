@@ -50,10 +50,11 @@ struct ProjectionOptions {
   // nothing), or when `save_interval` has passed with unsaved positions, and at close.
   uint64_t save_every_events = 10'000;
   std::chrono::milliseconds save_interval{1000};
-  // Either way a save waits until this many times the previous save's duration has
-  // passed since that one began: a save encodes the whole state, so a large state is
-  // saved less often (at most ~1/N of the runner's time) rather than taking over the
-  // runner. 0: no spacing.
+  // Either way a save waits until the runner has spent this many times the previous
+  // save's duration since that one began, counting its reading and applying and the
+  // waits that found the log quiet (not waits that a commit ended): a save encodes the
+  // whole state, so a large state is saved less often (at most ~1/N of the runner's
+  // work) rather than taking over the runner. 0: no spacing.
   uint32_t save_spacing = 20;
   // How long the runner waits for a new commit before looking at its stop flag and
   // its save timer again; bounds the latency of close().

@@ -64,6 +64,14 @@ class ProjectionRunnerTest : public ::testing::Test {
     EXPECT_OK(slice);
     return slice.is_ok() ? slice->events : std::vector<EventView>{};
   }
+  // Due to save after every order event (one per batch), spaced by `spacing`.
+  projections::ProjectionOptions saving_every_event(Env& env, uint32_t spacing) {
+    projections::ProjectionOptions options = fast_options(*store_, env);
+    options.save_every_events = 1;
+    options.batch_events_max = 1;
+    options.save_spacing = spacing;
+    return options;
+  }
   static RevenueTotals day_totals(const RevenueModel& model) {
     const projections::RevenuePage page = model.revenue(Period::kDay, "EUR", TimeRange{kDay, kDay + 1}, 10);
     return page.buckets.empty() ? RevenueTotals{} : page.buckets[0].totals;
@@ -373,10 +381,7 @@ TEST_F(ProjectionRunnerTest, SavesAreSpacedByTheirOwnDuration) {
   // Given a projection due to save after every order event, whose saves take 10 ms,
   // spaced by 20 times that
   SlowSaveEnv slow_env(&env_, 10ms);
-  projections::ProjectionOptions options = fast_options(*store_, slow_env);
-  options.save_every_events = 1;
-  options.batch_events_max = 1;
-  options.save_spacing = 20;
+  const projections::ProjectionOptions options = saving_every_event(slow_env, 20);
   const auto started = std::chrono::steady_clock::now();
   auto revenue = open_projection<RevenueProjection>(options);
 
@@ -402,6 +407,41 @@ TEST_F(ProjectionRunnerTest, SavesAreSpacedByTheirOwnDuration) {
 
   // And close saves the rest regardless
   ASSERT_OK(revenue->close());
+  EXPECT_EQ(revenue->progress().saved_checkpoint, store_->committed_position());
+}
+
+TEST_F(ProjectionRunnerTest, UnderSteadyCommitsSavesAreSpacedByTheRunnersWorkNotTheClock) {
+  // Given a projection due to save after every order event, whose saves take 30 ms,
+  // spaced by 20 times that (600 ms of the runner's own time), saved once already
+  SlowSaveEnv slow_env(&env_, 30ms);
+  auto revenue = open_projection<RevenueProjection>(saving_every_event(slow_env, 20));
+  write_orders(0, 1);
+  ASSERT_OK(catch_up(*revenue, *store_));
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (revenue->progress().saves == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  const uint64_t saves = revenue->progress().saves;
+  ASSERT_EQ(saves, 1u);
+
+  // When an order is created every millisecond for 1.5 s: the clock passes the spacing
+  // twice, but the runner never waits out its 5 ms idle wait and applies each event in
+  // microseconds
+  const auto load_ends = std::chrono::steady_clock::now() + 1500ms;
+  for (int i = 1; std::chrono::steady_clock::now() < load_ends; ++i) {
+    script_->create("busy" + std::to_string(i), "c", "EUR", {{"sku", 1, 100}});
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_OK(catch_up(*revenue, *store_));
+
+  // Then no save took the runner's time meanwhile
+  EXPECT_EQ(revenue->progress().saves, saves);
+
+  // And once commits stop, its quiet waits count: the due save follows
+  while (revenue->progress().saves == saves && std::chrono::steady_clock::now() < load_ends + 10s) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(revenue->progress().saves, saves + 1);
   EXPECT_EQ(revenue->progress().saved_checkpoint, store_->committed_position());
 }
 
