@@ -13,7 +13,9 @@
 // Environment: ORDERLOG_BENCH_DIR, ORDERLOG_BENCH_SCAN_MIB (log size of BM_ScanAll,
 // default 256), ORDERLOG_BENCH_REOPEN_GIB (log size of BM_ReopenClean, default 1),
 // ORDERLOG_BENCH_PREFILL_BELOW_COMMIT_BYTES (StoreOptions::segment_prefill_below_commit_bytes;
-// 18446744073709551615 zero-fills every segment, as before that option).
+// 18446744073709551615 zero-fills every segment, as before that option),
+// ORDERLOG_BENCH_PAGE_CACHE_WINDOW_MIB (StoreOptions::page_cache_window_bytes in MiB;
+// 0 leaves the page cache to the kernel, as before that option).
 // See docs/performance.md.
 #include <algorithm>
 #include <array>
@@ -77,6 +79,7 @@ struct BenchConfig {
   uint64_t scan_mib = 256;
   uint64_t reopen_gib = 1;
   uint64_t prefill_below_commit_bytes = StoreOptions{}.segment_prefill_below_commit_bytes;
+  uint64_t page_cache_window_bytes = StoreOptions{}.page_cache_window_bytes;
 };
 
 uint64_t env_u64(const char* name, uint64_t fallback) {
@@ -95,6 +98,9 @@ const BenchConfig& config() {
     result.reopen_gib = env_u64("ORDERLOG_BENCH_REOPEN_GIB", result.reopen_gib);
     result.prefill_below_commit_bytes =
         env_u64("ORDERLOG_BENCH_PREFILL_BELOW_COMMIT_BYTES", result.prefill_below_commit_bytes);
+    if (const char* window = std::getenv("ORDERLOG_BENCH_PAGE_CACHE_WINDOW_MIB"); window != nullptr && *window != '\0') {
+      result.page_cache_window_bytes = std::strtoull(window, nullptr, 10) * 1024 * 1024;  // 0: off
+    }
     return result;
   }();
   return value;
@@ -143,6 +149,7 @@ StoreOptions store_options(Durability durability) {
   options.env = default_env();
   options.durability = durability;
   options.segment_prefill_below_commit_bytes = config().prefill_below_commit_bytes;
+  options.page_cache_window_bytes = config().page_cache_window_bytes;
   options.log = [](LogLevel level, std::string_view line) {
     if (level != LogLevel::kInfo) std::fprintf(stderr, "orderlog: %.*s\n", static_cast<int>(line.size()), line.data());
   };

@@ -44,6 +44,7 @@ struct ServerConfig {
   uint32_t handshake_timeout_ms = 10'000;       // a connection without a valid Hello by then is closed
   std::string durability = "always";            // "always" or "none" (benchmarks only)
   bool direct_io = false;                       // log writes bypass the page cache (StoreOptions::direct_io)
+  uint64_t page_cache_window_mib = 256;         // of the log kept cached behind its end; 0: all (StoreOptions::page_cache_window_bytes)
   std::vector<TenantConfig> tenants;
 };
 

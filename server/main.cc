@@ -56,6 +56,10 @@ void add_options(CLI::App& app, Flags& flags) {
                  "follow the log's end (falls back to buffered writes, with a log line, where the file system "
                  "refuses it)")
       ->capture_default_str();
+  app.add_option("--page-cache-window-mib", v.page_cache_window_mib,
+                 "MiB of the log kept in the page cache behind its end, where live readers read; older pages are "
+                 "dropped as the log grows (new writes then reuse that memory), 0 leaves caching to the kernel")
+      ->capture_default_str();
 }
 
 // The flags the user gave override the file's values.
@@ -76,6 +80,7 @@ void apply_given(const CLI::App& app, const ServerConfig& given, ServerConfig* c
   if (set("--handshake-timeout-ms")) config->handshake_timeout_ms = given.handshake_timeout_ms;
   if (set("--durability")) config->durability = given.durability;
   if (set("--direct-io")) config->direct_io = given.direct_io;
+  if (set("--page-cache-window-mib")) config->page_cache_window_mib = given.page_cache_window_mib;
 }
 
 int fail(std::string_view what, const Status& status) {

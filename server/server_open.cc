@@ -58,6 +58,7 @@ Status Server::Impl::open_engine() {
   options.data_dir = config.data_dir;
   options.durability = config.durability == "none" ? Durability::kNone : Durability::kAlways;
   options.direct_io = config.direct_io;
+  options.page_cache_window_bytes = config.page_cache_window_mib * 1024 * 1024;
   options.queue_appends_max = kStoreQueueAppendsMax;
   options.log = engine_log_sink("store");
   options.commit_observer = [this](const CommitInfo& info) { metrics.on_commit(info); };

@@ -61,6 +61,7 @@ class PosixFile final : public File {
   Status truncate(uint64_t size) override;
   Status allocate(uint64_t size) override;
   Result<const std::byte*> map(uint64_t reserve_bytes) override;
+  Status drop_cached(uint64_t offset, uint64_t length) override;
 
  private:
   bool operation_started() const { return completed_.has_value() || (uring_ && uring_->in_flight()); }
@@ -256,6 +257,28 @@ Result<const std::byte*> PosixFile::map(uint64_t reserve_bytes) {
   map_base_ = base;
   map_reserve_bytes_ = reserve_bytes;
   return static_cast<const std::byte*>(map_base_);
+}
+
+Status PosixFile::drop_cached(uint64_t offset, uint64_t length) {
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t begin = (offset + page - 1) / page * page;
+  const uint64_t end = (offset + length) / page * page;
+  if (end <= begin) return Status::ok();
+  // Pages a reader touched are mapped into this process, and the page cache keeps a
+  // mapped page: unmap them from the range first (the mapping stays; the next touch
+  // faults the page back in from the file).
+  if (map_base_ != nullptr && begin < map_reserve_bytes_) {
+    const uint64_t mapped_end = std::min(end, map_reserve_bytes_);
+    if (madvise(static_cast<std::byte*>(map_base_) + begin, mapped_end - begin, MADV_DONTNEED) != 0) {
+      return path_error(errno, "madvise(MADV_DONTNEED) " + path_ + " at " + std::to_string(begin));
+    }
+  }
+  const int error_number = posix_fadvise(fd_, static_cast<off_t>(begin), static_cast<off_t>(end - begin),
+                                         POSIX_FADV_DONTNEED);
+  if (error_number != 0) {
+    return path_error(error_number, "posix_fadvise(DONTNEED) " + path_ + " at " + std::to_string(begin));
+  }
+  return Status::ok();
 }
 
 // Holds the flock through its own open file description; closing it releases the lock.

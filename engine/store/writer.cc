@@ -60,7 +60,12 @@ struct Writer::Batch {
 
 Writer::Writer(const WriterOptions& options, storage::SegmentList* segments, index::LogIndex* index,
                storage::SegmentPreparer* preparer, WriterState state)
-    : options_(options), segments_(segments), index_(index), preparer_(preparer), state_(state) {
+    : options_(options),
+      segments_(segments),
+      index_(index),
+      preparer_(preparer),
+      state_(state),
+      cache_trimmer_(options.page_cache_window_bytes) {
   OL_CHECK(segments_->size() > 0);
   committed_.store(index_->end().position, std::memory_order_release);
   const storage::Segment& active = *segments_->last();
@@ -154,7 +159,10 @@ void Writer::run() {
       seal_batch(*next);
       if (next->log_bytes > 0 && next->failure.is_ok()) submit_batch(*next);
     }
-    if (in_flight != nullptr) complete_batch(*in_flight);
+    if (in_flight != nullptr) {
+      complete_batch(*in_flight);
+      trim_cache(*in_flight);  // while the next write is on the device
+    }
     in_flight = nullptr;
     if (next != nullptr) {
       if (next->log_bytes == 0 || !next->failure.is_ok()) {
@@ -393,6 +401,16 @@ void Writer::complete_batch(Batch& batch) {
   batch.requests.clear();
 }
 
+void Writer::trim_cache(const Batch& batch) {
+  if (!batch.failure.is_ok() || batch.segment == nullptr) return;
+  const uint64_t before = cache_trimmer_.dropped_bytes();
+  if (Status trimmed = cache_trimmer_.advance(batch.segment, batch.end_offset()); !trimmed.is_ok()) {
+    options_.log(LogLevel::kWarning, "stopped dropping the log's old pages from the page cache (nothing is lost): " +
+                                         trimmed.to_string());
+  }
+  bytes_dropped_from_cache_.fetch_add(cache_trimmer_.dropped_bytes() - before, std::memory_order_relaxed);
+}
+
 void Writer::start_batch(Batch& batch) {
   batch.segment = segments_->last();
   batch.write_offset = storage::align_down_to(state_.active_offset, batch.segment->write_alignment());
@@ -570,6 +588,7 @@ StoreStats Writer::stats() const {
   stats.syncs = syncs_.load(std::memory_order_relaxed);
   stats.bytes_written = bytes_written_.load(std::memory_order_relaxed);
   stats.write_sync_ns = write_sync_ns_.load(std::memory_order_relaxed);
+  stats.bytes_dropped_from_cache = bytes_dropped_from_cache_.load(std::memory_order_relaxed);
   return stats;
 }
 

@@ -22,6 +22,7 @@
 
 #include "index/log_index.h"
 #include "orderlog/event_store.h"
+#include "storage/cache_trimmer.h"
 #include "storage/segment.h"
 #include "storage/segment_preparer.h"
 #include "storage/unit_encoder.h"
@@ -42,6 +43,7 @@ struct WriterOptions {
   size_t batch_bytes_max = 0;
   uint64_t checkpoint_every_bytes = 0;  // see StoreOptions
   uint64_t prefill_below_commit_bytes = 0;  // StoreOptions::segment_prefill_below_commit_bytes
+  uint64_t page_cache_window_bytes = 0;     // StoreOptions::page_cache_window_bytes
   std::function<void(LogLevel, const std::string&)> log;
   CommitObserver commit_observer;  // see StoreOptions
 };
@@ -110,6 +112,8 @@ class Writer {
   // Waits for the batch's write + fdatasync and publishes it, or poisons the writer.
   void finish_batch(Batch& batch);
   void complete_batch(Batch& batch);
+  // Drops the log's pages that a durable batch left behind the page-cache window.
+  void trim_cache(const Batch& batch);
   // Decides one request and, when accepted, places its unit in the batch.
   void place(AppendRequest& request, Batch& batch);
   std::optional<Result<AppendResult>> deduplicate(const storage::EncodedUnit& unit) const;
@@ -133,6 +137,7 @@ class Writer {
   // segment is zero-filled (StoreOptions::segment_prefill_below_commit_bytes).
   uint64_t batch_bytes_average_ = 0;
   uint64_t bytes_since_checkpoint_ = 0;  // log bytes made durable since the last checkpoint
+  storage::CacheTrimmer cache_trimmer_;
 
   // The queue and control flags.
   mutable std::mutex mutex_;
@@ -160,6 +165,7 @@ class Writer {
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> bytes_written_{0};
   std::atomic<uint64_t> write_sync_ns_{0};
+  std::atomic<uint64_t> bytes_dropped_from_cache_{0};
 
   std::thread thread_;
 };

@@ -48,6 +48,7 @@ shutdown_grace_ms = 2500
 handshake_timeout_ms = 1500
 durability = "none"
 direct_io = true
+page_cache_window_mib = 64
 
 [[tenant]]
 name = "demo"
@@ -100,6 +101,7 @@ TEST(ConfigFile, EveryKeyRoundTrips) {
   EXPECT_EQ(config.durability, "none");
   EXPECT_TRUE(config.direct_io);
   EXPECT_FALSE(ServerConfig{}.direct_io) << "direct I/O is opt-in";
+  EXPECT_EQ(config.page_cache_window_mib, 64u);
   ASSERT_EQ(config.tenants.size(), 2u);
   const TenantConfig& demo = config.tenants[0];
   EXPECT_EQ(demo.name, "demo");
@@ -274,6 +276,7 @@ TEST(ValidateConfig, EveryNumberIsRangeChecked) {
       {[](ServerConfig& c) { c.read_count_max = 0; }, "server.read_count_max"},
       {[](ServerConfig& c) { c.shutdown_grace_ms = 3'600'001; }, "server.shutdown_grace_ms"},
       {[](ServerConfig& c) { c.handshake_timeout_ms = 0; }, "server.handshake_timeout_ms"},
+      {[](ServerConfig& c) { c.page_cache_window_mib = (1ull << 30) + 1; }, "server.page_cache_window_mib"},
   };
   for (const Case& test_case : cases) {
     const std::string message = invalid_because(test_case.change);
@@ -290,6 +293,7 @@ TEST(ValidateConfig, BoundsThemselvesAreValid) {
             }),
             "");
   EXPECT_EQ(invalid_because([](ServerConfig& c) { c.frame_bytes_max = 1u << 30; }), "");
+  EXPECT_EQ(invalid_because([](ServerConfig& c) { c.page_cache_window_mib = 0; }), "");
 }
 
 TEST(ValidateConfig, DataDirectoryMustBeNamed) {

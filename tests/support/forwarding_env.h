@@ -28,6 +28,7 @@ class ForwardingFile : public File {
   Status truncate(uint64_t size) override { return base_->truncate(size); }
   Status allocate(uint64_t size) override { return base_->allocate(size); }
   Result<const std::byte*> map(uint64_t reserve_bytes) override { return base_->map(reserve_bytes); }
+  Status drop_cached(uint64_t offset, uint64_t length) override { return base_->drop_cached(offset, length); }
 
  private:
   std::unique_ptr<File> base_;

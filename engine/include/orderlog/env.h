@@ -59,6 +59,18 @@ class File {
   // Reserves disk blocks so the file is at least `size` bytes (fallocate).
   virtual Status allocate(uint64_t size) = 0;
 
+  // A hint that [offset, offset + length) is durable and not wanted soon: the page
+  // cache may let those pages go (this file's mapping reads them back from the file
+  // when touched). Only what lies wholly inside the range goes: whole pages, and the
+  // page cache's large folios (naturally aligned, up to 2 MiB on x86-64) only when the
+  // range covers all of them. May be called while the owner writes elsewhere in the
+  // file. Files without a page cache do nothing.
+  virtual Status drop_cached(uint64_t offset, uint64_t length) {
+    (void)offset;
+    (void)length;
+    return Status::ok();
+  }
+
   // Maps the file read-only into `reserve_bytes` of address space. The address stays
   // the same as the file grows, so readers may keep pointers; bytes past the current
   // size must not be touched. The mapping lives as long as this File.

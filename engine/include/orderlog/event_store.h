@@ -70,6 +70,13 @@ struct StoreOptions {
   // tailing readers. Where the filesystem refuses O_DIRECT the log is written
   // buffered, with a log line saying so.
   bool direct_io = false;
+  // How much of the log, behind its durable end, the writer leaves in the page cache;
+  // older pages are dropped from it as the log grows (readers fault them back in from
+  // the file). Live readers read within this window, and new writes then reuse
+  // memory the log itself just gave back: on virtual machines, fresh page-cache pages
+  // cost a host fault each, and orderlogd's writer spent ~40% of its CPU in that copy
+  // under pipelined batches (docs/performance.md). 0: leave it all to the kernel.
+  uint64_t page_cache_window_bytes = 256ull * 1024 * 1024;
   size_t queue_appends_max = 8192;          // pending append requests before append() waits
   size_t batch_bytes_max = 8 * 1024 * 1024;  // one group-commit write
   size_t dedup_window_events = 65'536;     // recent event ids remembered for idempotent `any` retries
@@ -124,6 +131,8 @@ struct StoreStats {
   // Summed over group commits: from submitting the write to its fdatasync completing.
   // Against wall time it says how busy the writer kept the device.
   uint64_t write_sync_ns = 0;
+  // Log bytes dropped from the page cache behind the window (StoreOptions::page_cache_window_bytes).
+  uint64_t bytes_dropped_from_cache = 0;
 };
 
 class EventStore {

@@ -6,7 +6,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,6 +99,43 @@ TEST(PosixFile, MapSeesLaterWritesAndGrowthAtTheSameAddress) {
   EXPECT_EQ(static_cast<char>(base[5 + 9'999]), 'z');
   EXPECT_EQ(file->map(4096).value(), base);
   EXPECT_EQ(file->map(2 << 20).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(PosixFile, DroppedPagesLeaveThePageCacheAndReadBackThroughTheMapping) {
+  // Given 4 MiB written in one go (the page cache may hold it in large folios, up to
+  // 2 MiB and aligned to their size), synced and read through the mapping
+  ScratchDir dir;
+  auto file = open_or_die(*default_env(), dir.file("seg"), OpenMode::kCreate);
+  constexpr size_t kMiB = 1024 * 1024;
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  std::string bytes(4 * kMiB, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>('a' + (i / page + i) % 26);
+  ASSERT_TRUE(file->write_at(0, as_bytes(bytes)).is_ok());
+  ASSERT_TRUE(file->sync_data().is_ok());
+  auto mapped = file->map(bytes.size());
+  ASSERT_TRUE(mapped.is_ok()) << mapped.status().to_string();
+  const std::byte* base = mapped.value();
+  ASSERT_EQ(std::memcmp(base, bytes.data(), bytes.size()), 0);
+  struct statfs fs {};
+  ASSERT_EQ(statfs(dir.path().c_str(), &fs), 0);
+  if (fs.f_type == TMPFS_MAGIC) GTEST_SKIP() << "tmpfs keeps its pages: nothing to drop";
+
+  // When the first 2 MiB are dropped
+  ASSERT_TRUE(file->drop_cached(0, 2 * kMiB).is_ok());
+
+  // Then they left the page cache and the rest did not
+  std::vector<unsigned char> resident(bytes.size() / page);
+  ASSERT_EQ(mincore(const_cast<std::byte*>(base), bytes.size(), resident.data()), 0);
+  const size_t dropped_pages = 2 * kMiB / page;
+  EXPECT_EQ(std::count_if(resident.begin(), resident.begin() + dropped_pages, [](unsigned char r) { return r & 1; }), 0);
+  EXPECT_EQ(std::count_if(resident.begin() + dropped_pages, resident.end(), [](unsigned char r) { return r & 1; }),
+            static_cast<std::ptrdiff_t>(resident.size() - dropped_pages));
+  // And the bytes read the same through the mapping and the file
+  EXPECT_EQ(std::memcmp(base, bytes.data(), bytes.size()), 0);
+  EXPECT_EQ(read_all(*file), bytes);
+  // And an empty or sub-page range is no error
+  EXPECT_TRUE(file->drop_cached(page + 1, page - 2).is_ok());
+  EXPECT_TRUE(file->drop_cached(0, 0).is_ok());
 }
 
 TEST(PosixFile, WriteAndSyncLandsTheBytesWithAndWithoutIoUring) {

@@ -229,24 +229,6 @@ TEST(DirectWrites, PowerCutKeepsEveryAcknowledgedEventAndTheLogGrowsOn) {
   }
 }
 
-// A fresh directory on the real file system (where the POSIX Env can use O_DIRECT).
-class DiskDir {
- public:
-  DiskDir() {
-    std::string pattern = ::testing::TempDir() + "orderlog-direct-XXXXXX";
-    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~DiskDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 StoreOptions disk_options(const std::string& dir, bool direct_io) {
   StoreOptions options;
   options.data_dir = dir + "/db";
@@ -269,19 +251,10 @@ TEST(DirectWrites, OnDiskTailingReadersSeeEveryEventIntactAndBufferedReopenAgree
     std::atomic<size_t> mismatches{0};
     std::atomic<uint64_t> read_up_to{0};
     std::thread reader([&] {
-      uint64_t next = 1;
-      while (!done.load() || next <= store->committed_position().value) {
-        Result<ReadSlice> slice = store->read_all(GlobalPosition{next}, 64);
-        if (!slice.is_ok()) {
-          ADD_FAILURE() << slice.status().to_string();
-          return;
-        }
-        for (const EventView& event : slice->events) {
-          if (event.payload_text() != expected.at(event.position.value - 1)) mismatches.fetch_add(1);
-          next = event.position.value + 1;
-        }
-        read_up_to.store(next - 1);
-      }
+      follow_log(
+          *store, 1, done,
+          [&](const EventView& event) { return event.payload_text() == expected.at(event.position.value - 1); },
+          mismatches, read_up_to);
     });
     for (size_t i = 0; i < batches.size(); ++i) {
       ASSERT_OK(store->append("stream-" + std::to_string(i % 3), ExpectedVersion::any(), batches[i].events()));

@@ -5,11 +5,15 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -316,6 +320,48 @@ inline Result<std::unique_ptr<EventStore>> open_store(Env& env, const StoreOptio
 
 inline Result<std::unique_ptr<EventStore>> open_store(Env& env) {
   return open_store(env, test_options(&env, kDefaultTestSegmentBytes));
+}
+
+// A fresh directory on the real file system (where the POSIX Env can use O_DIRECT and
+// the page cache is real), removed with everything in it afterwards.
+class DiskDir {
+ public:
+  DiskDir() {
+    std::string pattern = ::testing::TempDir() + "orderlog-disk-XXXXXX";
+    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
+    path_ = pattern;
+  }
+  ~DiskDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  DiskDir(const DiskDir&) = delete;
+  DiskDir& operator=(const DiskDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Reads the log from `from` in pages of 64 until `done` is set and the committed end is
+// read, as a reader following the log does; counts the events `intact` rejects in
+// `mismatches` and publishes the last position read in `read_up_to`.
+inline void follow_log(const EventStore& store, uint64_t from, const std::atomic<bool>& done,
+                       const std::function<bool(const EventView&)>& intact, std::atomic<size_t>& mismatches,
+                       std::atomic<uint64_t>& read_up_to) {
+  uint64_t next = from;
+  while (!done.load() || next <= store.committed_position().value) {
+    Result<ReadSlice> slice = store.read_all(GlobalPosition{next}, 64);
+    if (!slice.is_ok()) {
+      ADD_FAILURE() << slice.status().to_string();
+      return;
+    }
+    for (const EventView& event : slice->events) {
+      if (!intact(event)) mismatches.fetch_add(1);
+      next = event.position.value + 1;
+    }
+    read_up_to.store(next - 1);
+  }
 }
 
 // Hands an append_async outcome to the test thread. The promise is shared with the
