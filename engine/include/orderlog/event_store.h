@@ -61,7 +61,8 @@ struct StoreOptions {
   uint64_t segment_prefill_below_commit_bytes = 1536 * 1024;
   // Write the log with direct I/O (O_DIRECT) where the filesystem supports it: the
   // writer copies nothing into the kernel and the device reads each batch straight
-  // from the writer's buffer, which roughly doubles large-batch ingestion here
+  // from the writer's buffer; that doubled large-batch ingestion here until the
+  // page-cache window (below) made buffered writes about as fast
   // (docs/performance.md). The price is paid by readers that follow the log's end
   // (live subscriptions, projections of the events they read): what they read is no
   // longer in the page cache, so each new page is read back from the device.
