@@ -85,13 +85,13 @@ void RecentAppends::add(const EventId& first_id, RecentAppend append) {
     ++live_entries_;
   }
   slots_[slot] = Slot{sequence, hash};
-  entries_.push_back(Entry{first_id, std::move(append), true});
+  entries_.push_back(Entry{first_id, hash, std::move(append), true});
   events_ += count;
   // Evict the oldest while over budget, always keeping the newest.
   while (events_ > window_events_ && entries_.size() > 1) {
     Entry& oldest = entries_.front();
     if (oldest.live) {
-      const size_t oldest_slot = slot_of(oldest.first_id, EventIdHash()(oldest.first_id));
+      const size_t oldest_slot = slot_of(oldest.first_id, oldest.hash);
       OL_CHECK(slots_[oldest_slot].sequence == first_sequence_);
       erase_slot(oldest_slot);
       events_ -= oldest.append.event_count;
@@ -99,6 +99,8 @@ void RecentAppends::add(const EventId& first_id, RecentAppend append) {
     entries_.pop_front();
     ++first_sequence_;
   }
+  // The next add will likely evict the oldest entry, whose slot is as cold as any.
+  __builtin_prefetch(&slots_[entries_.front().hash & (slots_.size() - 1)]);
 }
 
 void RecentAppends::clear() {

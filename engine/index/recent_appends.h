@@ -33,6 +33,11 @@ class RecentAppends {
   explicit RecentAppends(size_t window_events);
 
   const RecentAppend* find(const EventId& first_id) const;
+  // Starts loading the table slot find(first_id) looks at first: the table is larger
+  // than the caches, so the writer starts a batch's lookups before doing any.
+  void prefetch(const EventId& first_id) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[EventIdHash()(first_id) & (slots_.size() - 1)]);
+  }
   // A first id already here is moved to the newest place with the new contents.
   void add(const EventId& first_id, RecentAppend append);
   void clear();
@@ -44,6 +49,7 @@ class RecentAppends {
  private:
   struct Entry {
     EventId first_id;
+    uint64_t hash;  // EventIdHash of first_id
     RecentAppend append;
     bool live = true;  // false once the same first id was added again
   };

@@ -288,6 +288,10 @@ bool Writer::add_pending(std::deque<std::unique_ptr<AppendRequest>>& pending, Ba
     pending.clear();
     return true;
   }
+  // Each request's idempotency lookup misses the cache; let the misses overlap.
+  for (size_t i = 0; i < pending.size() && i < kPrefetchRequests; ++i) {
+    index_->recent_appends().prefetch(pending[i]->unit.events.front().id);
+  }
   while (!pending.empty()) {
     AppendRequest& request = *pending.front();
     const size_t unit_bytes = request.unit.bytes.size();

@@ -48,6 +48,8 @@ struct WriterOptions {
   CommitObserver commit_observer;  // see StoreOptions
 };
 
+// Requests whose idempotency-window slots add_pending() prefetches before deciding them.
+inline constexpr size_t kPrefetchRequests = 256;
 // How long the writer watches for new work before sleeping (see spin_for_work()).
 inline constexpr std::chrono::microseconds kSpinBeforeSleep{50};
 
