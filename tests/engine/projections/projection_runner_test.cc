@@ -411,10 +411,12 @@ TEST_F(ProjectionRunnerTest, SavesAreSpacedByTheirOwnDuration) {
 }
 
 TEST_F(ProjectionRunnerTest, UnderSteadyCommitsSavesAreSpacedByTheRunnersWorkNotTheClock) {
-  // Given a projection due to save after every order event, whose saves take 30 ms,
-  // spaced by 20 times that (600 ms of the runner's own time), saved once already
-  SlowSaveEnv slow_env(&env_, 30ms);
-  auto revenue = open_projection<RevenueProjection>(saving_every_event(slow_env, 20));
+  // Given a projection due to save after every order event, whose saves take 40 ms,
+  // spaced by 20 times that (800 ms of the runner's own time), saved once already
+  SlowSaveEnv slow_env(&env_, 40ms);
+  projections::ProjectionOptions options = saving_every_event(slow_env, 20);
+  options.idle_wait = 100ms;  // far longer than the gaps between the commits below
+  auto revenue = open_projection<RevenueProjection>(options);
   write_orders(0, 1);
   ASSERT_OK(catch_up(*revenue, *store_));
   const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -424,9 +426,9 @@ TEST_F(ProjectionRunnerTest, UnderSteadyCommitsSavesAreSpacedByTheRunnersWorkNot
   const uint64_t saves = revenue->progress().saves;
   ASSERT_EQ(saves, 1u);
 
-  // When an order is created every millisecond for 1.5 s: the clock passes the spacing
-  // twice, but the runner never waits out its 5 ms idle wait and applies each event in
-  // microseconds
+  // When an order is created every few milliseconds for 1.5 s: the clock passes the
+  // spacing, but the runner never waits out its idle wait and applies each event in
+  // well under a millisecond (sanitizers included)
   const auto load_ends = std::chrono::steady_clock::now() + 1500ms;
   for (int i = 1; std::chrono::steady_clock::now() < load_ends; ++i) {
     script_->create("busy" + std::to_string(i), "c", "EUR", {{"sku", 1, 100}});
