@@ -260,7 +260,8 @@ struct ProjectionSet {
   std::unique_ptr<RevenueProjection> revenue;
 
   static Result<ProjectionSet> open(const ProjectionOptions& options);
-  // Closes every projection; the first error, if any.
+  // Closes every projection, all four at once (each waits for its runner to stop and
+  // saves); the first error in the order above, if any.
   Status close();
 };
 
