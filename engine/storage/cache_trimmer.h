@@ -30,7 +30,6 @@ class CacheTrimmer {
   // returned once and ends the trimming (it is only a hint: nothing is lost).
   Status advance(Segment* active, uint64_t head);
 
-  uint64_t window_bytes() const { return window_; }
   // Bytes dropped per call at least (a window's quarter, 2 to 8 MiB, in whole 2 MiB).
   uint64_t step_bytes() const { return step_; }
   uint64_t dropped_bytes() const { return dropped_bytes_; }

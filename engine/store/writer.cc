@@ -407,12 +407,11 @@ void Writer::complete_batch(Batch& batch) {
 
 void Writer::trim_cache(const Batch& batch) {
   if (!batch.failure.is_ok() || batch.segment == nullptr) return;
-  const uint64_t before = cache_trimmer_.dropped_bytes();
   if (Status trimmed = cache_trimmer_.advance(batch.segment, batch.end_offset()); !trimmed.is_ok()) {
     options_.log(LogLevel::kWarning, "stopped dropping the log's old pages from the page cache (nothing is lost): " +
                                          trimmed.to_string());
   }
-  bytes_dropped_from_cache_.fetch_add(cache_trimmer_.dropped_bytes() - before, std::memory_order_relaxed);
+  bytes_dropped_from_cache_.store(cache_trimmer_.dropped_bytes(), std::memory_order_relaxed);
 }
 
 void Writer::start_batch(Batch& batch) {

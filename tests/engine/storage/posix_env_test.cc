@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/resource.h>
 #include <linux/magic.h>
 #include <sys/mman.h>
@@ -15,35 +14,17 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <filesystem>
 #include <vector>
 
 #include "orderlog/env.h"
 #include "storage/aligned_buffer.h"
+#include "scratch_dir.h"
 #include "storage/uring_file.h"
 
 namespace orderlog {
 namespace {
 
-// A fresh directory per test, removed with everything in it afterwards.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = ::testing::TempDir() + "orderlog-env-XXXXXX";
-    char* made = mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::ScratchDir;
 
 std::span<const std::byte> as_bytes(std::string_view text) {
   return std::as_bytes(std::span<const char>(text.data(), text.size()));

@@ -5,10 +5,8 @@
 // the log on a real disk always see committed events intact while the page they read
 // is being rewritten underneath them. Buffered writes cover whole pages too, of
 // segments zero-filled with direct writes.
-#include <stdlib.h>
 
 #include <atomic>
-#include <filesystem>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -240,7 +238,7 @@ StoreOptions disk_options(const std::string& dir, bool direct_io) {
 }
 
 TEST(DirectWrites, OnDiskTailingReadersSeeEveryEventIntactAndBufferedReopenAgrees) {
-  DiskDir dir;
+  ScratchDir dir;
   const std::vector<EventBatch> batches = odd_sized_appends(400, 21);
   const std::vector<std::string> expected = payloads_of(batches);
   {

@@ -71,7 +71,7 @@ void append_megabytes(EventStore& store, uint64_t megabytes, std::vector<std::st
 }
 
 TEST(PageCacheWindow, SealedSegmentsBehindTheWindowLeaveThePageCacheAndReadBackIntact) {
-  DiskDir dir;
+  ScratchDir dir;
   struct statfs fs {};
   ASSERT_EQ(statfs(dir.path().c_str(), &fs), 0);
   if (fs.f_type == TMPFS_MAGIC) GTEST_SKIP() << "tmpfs keeps its pages: nothing to drop";
@@ -112,7 +112,7 @@ TEST(PageCacheWindow, SealedSegmentsBehindTheWindowLeaveThePageCacheAndReadBackI
 }
 
 TEST(PageCacheWindow, ReadersTailingTheLogOrReadingDroppedPagesSeeEveryEventIntact) {
-  DiskDir dir;
+  ScratchDir dir;
   ASSERT_OK_AND_ASSIGN(auto store, EventStore::open(windowed_options(dir.path(), kWindowBytes)));
   std::vector<std::string> expected;
   append_megabytes(*store, 4, expected);  // dropped, partly, before the readers start
@@ -151,7 +151,7 @@ TEST(PageCacheWindow, ReadersTailingTheLogOrReadingDroppedPagesSeeEveryEventInta
 }
 
 TEST(PageCacheWindow, AZeroWindowLeavesTheCacheToTheKernel) {
-  DiskDir dir;
+  ScratchDir dir;
   ASSERT_OK_AND_ASSIGN(auto store, EventStore::open(windowed_options(dir.path(), 0)));
   std::vector<std::string> expected;
   append_megabytes(*store, 10, expected);

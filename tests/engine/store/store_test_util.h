@@ -5,14 +5,12 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <future>
 #include <memory>
@@ -26,6 +24,7 @@
 
 #include "log_capture.h"
 #include "mem_env.h"
+#include "scratch_dir.h"
 #include "orderlog/event.h"
 #include "orderlog/event_store.h"
 #include "orderlog/status.h"
@@ -321,27 +320,6 @@ inline Result<std::unique_ptr<EventStore>> open_store(Env& env, const StoreOptio
 inline Result<std::unique_ptr<EventStore>> open_store(Env& env) {
   return open_store(env, test_options(&env, kDefaultTestSegmentBytes));
 }
-
-// A fresh directory on the real file system (where the POSIX Env can use O_DIRECT and
-// the page cache is real), removed with everything in it afterwards.
-class DiskDir {
- public:
-  DiskDir() {
-    std::string pattern = ::testing::TempDir() + "orderlog-disk-XXXXXX";
-    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~DiskDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  DiskDir(const DiskDir&) = delete;
-  DiskDir& operator=(const DiskDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Reads the log from `from` in pages of 64 until `done` is set and the committed end is
 // read, as a reader following the log does; counts the events `intact` rejects in
