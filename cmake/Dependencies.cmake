@@ -6,6 +6,8 @@ find_package(fmt REQUIRED CONFIG)
 
 pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+# Header-only open-addressing hash maps for the per-append lookups (common/string_map.h).
+find_package(tsl-robin-map REQUIRED CONFIG)
 
 # jemalloc for the programs that run the engine or many connections (orderlogd, the
 # demo, orderlog-bench, the benchmarks): commands, projections and replies allocate

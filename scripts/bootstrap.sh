@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  liburing-dev libxxhash-dev flatbuffers-compiler libflatbuffers-dev
+  liburing-dev libxxhash-dev robin-map-dev flatbuffers-compiler libflatbuffers-dev
   libasio-dev libcli11-dev libfmt-dev libtomlplusplus-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -172,7 +172,7 @@ Status LogIndex::add_unit(const std::byte* unit, const storage::UnitHeader& head
     }
     const StreamState next{event->stream_version(), event->global_position()};
     if (auto it = pending_streams_.find(stream_id); it != pending_streams_.end()) {
-      it->second = next;
+      it.value() = next;
     } else {
       pending_streams_.emplace(std::string(stream_id), next);
     }

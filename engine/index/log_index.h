@@ -147,7 +147,7 @@ class LogIndex {
   StringMap<TypeSlot*> types_by_name_;
 
   // Stream changes not yet visible to readers (writer only).
-  StringMap<StreamState> pending_streams_;
+  FlatStringMap<StreamState> pending_streams_;
   std::vector<PositionEntry> pending_positions_;
   std::vector<TimeEntry> pending_time_;
   std::vector<TypeSlot*> pending_types_;  // slots with buffered postings

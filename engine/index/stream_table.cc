@@ -31,7 +31,7 @@ bool take(const std::byte*& at, const std::byte* end, T* value) {
 }  // namespace
 
 StreamTable::Shard& StreamTable::shard_for(std::string_view stream_id) const {
-  return shards_[StringHash{}(stream_id) % kShards];
+  return shards_[shard_of_hash(StringHash{}(stream_id), kShards)];
 }
 
 StreamState StreamTable::get(std::string_view stream_id) const {
@@ -48,7 +48,7 @@ void StreamTable::put(std::string_view stream_id, StreamState state) {
   if (it == shard.streams.end()) {
     shard.streams.emplace(std::string(stream_id), state);
   } else {
-    it->second = state;
+    it.value() = state;
   }
 }
 

@@ -38,7 +38,7 @@ class StreamTable {
  private:
   struct Shard {
     mutable std::shared_mutex mutex;
-    StringMap<StreamState> streams;
+    FlatStringMap<StreamState> streams;
   };
   static constexpr size_t kShards = 64;
 

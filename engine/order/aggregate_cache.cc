@@ -22,9 +22,7 @@ AggregateCache::AggregateCache(size_t orders_max)
       shards_(std::make_unique<Shard[]>(shard_count_)) {}
 
 AggregateCache::Shard& AggregateCache::shard_of(std::string_view order_id) const {
-  // The high bits: the shard's map buckets by the low ones of the same hash.
-  const uint64_t hash = StringHash{}(order_id);
-  return shards_[(hash >> 32) % shard_count_];
+  return shards_[shard_of_hash(StringHash{}(order_id), shard_count_)];
 }
 
 AggregateCache::Entry AggregateCache::get(std::string_view order_id) {

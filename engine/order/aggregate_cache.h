@@ -40,7 +40,7 @@ class AggregateCache {
   struct Shard {
     mutable std::mutex mutex;
     Lru records;
-    StringMap<Lru::iterator> by_id;
+    FlatStringMap<Lru::iterator> by_id;
   };
 
   Shard& shard_of(std::string_view order_id) const;

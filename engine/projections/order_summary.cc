@@ -104,7 +104,7 @@ void OrderSummaryModel::apply(const EventView& stored, const order::Event& event
   } else if (creates || stored.version <= found->second.summary.version) {
     return;  // a second creation, or an event of the stream already folded in
   }
-  Row& row = found->second;
+  Row& row = found.value();
   fold(row, event);
   stamp_time(row.summary, event, stored.timestamp_ns);
   row.summary.version = stored.version;

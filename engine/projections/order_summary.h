@@ -37,7 +37,7 @@ class OrderSummaryModel final : public ReadModel {
   // Hashed: every event looks its order up, and a tree of ids with long common
   // prefixes cost a string comparison per level (most of this model's time). Saves
   // sort the ids, so the file stays deterministic.
-  StringMap<Row> orders_;
+  FlatStringMap<Row> orders_;
 };
 
 }  // namespace orderlog::projections

@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "store_test_util.h"
@@ -192,8 +194,10 @@ TEST(EventStoreSegmentRoll, PowerCutAfterManyRollsKeepsEverySegment) {
 
 // How many segments' worth of zeros the preparer wrote while 300 small appends (one
 // commit each, ~1-3 KiB) rolled through ~10 segments; the log must read back whole
-// before and after a reopen either way.
-uint64_t segments_zero_filled(uint64_t prefill_below_commit_bytes) {
+// before and after a reopen either way. With `wait_for_each_fill`, each roll waits (up
+// to 5 s) for the preparer to zero-fill the segment after it, so a loaded machine
+// cannot make a roll find the fill unfinished (it then takes an allocated-only file).
+uint64_t segments_zero_filled(uint64_t prefill_below_commit_bytes, bool wait_for_each_fill) {
   MemEnv mem;
   ZeroFillCountingEnv env(&mem, "next-segment.tmp");
   StoreOptions options = roll_options(&env);
@@ -204,7 +208,17 @@ uint64_t segments_zero_filled(uint64_t prefill_below_commit_bytes) {
     Result<std::unique_ptr<EventStore>> store = open_store(mem, options);
     EXPECT_TRUE(store.is_ok()) << store.status().to_string();
     if (!store.is_ok()) return 0;
-    append_marked(**store, 300, random);
+    for (int append = 0; append < 300; ++append) {
+      const uint64_t segments = (*store)->stats().segments;
+      append_marked(**store, 1, random);
+      if (!wait_for_each_fill || (*store)->stats().segments == segments) continue;
+      // The segment made at open, one per roll before this one, and the next.
+      const uint64_t filled_after_roll = (segments + 1) * kSmallSegmentBytes;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (env.zero_fill_bytes() < filled_after_roll && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
     expect_every_event_in_order(**store);
     EXPECT_OK((*store)->close());
   }
@@ -216,11 +230,11 @@ uint64_t segments_zero_filled(uint64_t prefill_below_commit_bytes) {
 }
 
 TEST(EventStoreSegmentRoll, SegmentsAreZeroFilledAheadOnlyWhileCommitsAreSmall) {
-  // Small commits against the default threshold: the next segments are zero-filled
-  // (a roll that finds the background fill unfinished takes an allocated-only file).
-  EXPECT_GE(segments_zero_filled(StoreOptions{}.segment_prefill_below_commit_bytes), 4u);
+  // Small commits against the default threshold: every next segment is zero-filled.
+  const uint64_t filled = segments_zero_filled(StoreOptions{}.segment_prefill_below_commit_bytes, true);
+  EXPECT_GE(filled, 5u);
   // Every commit counts as large: only the first segment, made at open, is filled.
-  EXPECT_EQ(segments_zero_filled(1), 1u);
+  EXPECT_EQ(segments_zero_filled(1, false), 1u);
 }
 
 }  // namespace
