@@ -66,7 +66,7 @@ Session::Session(asio::ip::tcp::socket socket, Strand strand, const Services& se
       services_(services),
       registry_(registry),
       peer_(peer_of(socket_)),
-      decoder_(services.config->frame_bytes_max, kReadBytes) {}
+      decoder_(std::min(services.config->frame_bytes_max, wire::kHelloFrameBytesMax), kReadBytes) {}
 
 // Only members are released here: everything shared was let go by close_now().
 Session::~Session() = default;
@@ -138,14 +138,14 @@ bool Session::can_process() {
   if (inflight_ >= services_.config->inflight_per_connection_max) return false;
   if (queued_bytes_ >= kWriteHighWaterBytes || waiting_for_gate_) return false;
   if (services_.append_gate->saturated()) {
-    std::weak_ptr<Session> weak = weak_from_this();
-    waiting_for_gate_ = services_.append_gate->wait([weak] {
-      if (auto self = weak.lock()) {
-        asio::post(self->strand_, [self] {
-          self->waiting_for_gate_ = false;
-          self->resume();
-        });
-      }
+    // The wake-up owns the session: while it waits on the gate, a session may have no
+    // read, write or reply under way that would keep it alive, and one destroyed that
+    // way would never give back its connection slot.
+    waiting_for_gate_ = services_.append_gate->wait([self = shared_from_this()] {
+      asio::post(self->strand_, [self] {
+        self->waiting_for_gate_ = false;
+        self->resume();
+      });
     });
     if (waiting_for_gate_) return false;
   }
@@ -169,7 +169,8 @@ void Session::process_frames() {
       // The stream cannot be resynchronised after a bad length.
       fail(next.length < wire::kFrameBytesMin ? wire::ErrorCode::BadRequest : wire::ErrorCode::TooLarge,
            "frame length " + std::to_string(next.length) + " is outside [" + std::to_string(wire::kFrameBytesMin) +
-               ", " + std::to_string(services_.config->frame_bytes_max) + "]");
+               ", " + std::to_string(decoder_.frame_bytes_max()) + "]" +
+               (state_ == State::kHandshake ? " before the handshake" : ""));
       break;
     }
     handle_frame(next.frame);
@@ -217,6 +218,7 @@ void Session::handle_hello(const wire::Message& message) {
   }
   state_ = State::kReady;
   timer_.cancel();
+  decoder_.set_frame_bytes_max(services_.config->frame_bytes_max);
   const std::string client = hello->client_name() == nullptr
                                  ? std::string()
                                  : hello->client_name()->str().substr(0, kClientNameLogBytesMax);
@@ -237,6 +239,11 @@ void Session::handle_request(const wire::Message& message) {
   const wire::Body type = message.body_type();
   const uint64_t start_ns = steady_now_ns();
   if (type == wire::Body::Credit) return handle_credit(*message.body_as_Credit());
+  if (type == wire::Body::NONE) {
+    // `body` is required but its type is not, so this passed the Verifier. Not a
+    // request: nothing is counted in flight for it (deliver() counts NONE as no reply).
+    return deliver(error_reply(id, wire::ErrorCode::BadRequest, "the message's body has no type"), type, id, start_ns);
+  }
   begin_request();
   if (type == wire::Body::Hello) {
     return deliver(error_reply(id, wire::ErrorCode::BadRequest, "the handshake is done already"), type, id, start_ns);

@@ -5,8 +5,10 @@
 
 #include <asio/post.hpp>
 
+#include <cstdint>
 #include <string>
 
+#include "orderlog/event.h"
 #include "server/dispatcher.h"
 
 namespace orderlog::server {
@@ -19,6 +21,14 @@ constexpr size_t kEventTypesMax = 64;
 Reply Session::subscribe(const wire::Message& message) {
   const uint64_t id = message.request_id();
   const wire::Subscribe& request = *message.body_as_Subscribe();
+  if (request.stream_prefix() != nullptr && request.stream_prefix()->size() > kStreamIdBytesMax) {
+    return error_reply(id, wire::ErrorCode::TooLarge, "stream_prefix is longer than a stream id (256 bytes)");
+  }
+  // Positions start at 1, so the largest one is never reached; the cursor after it
+  // would wrap to 0 and deliver the whole log.
+  if (!request.from_live_end() && request.after_position() == UINT64_MAX) {
+    return error_reply(id, wire::ErrorCode::BadRequest, "after_position must be below 2^64 - 1");
+  }
   SubscriptionFilter filter;
   if (request.stream_prefix() != nullptr) filter.stream_prefix = request.stream_prefix()->str();
   if (!tenant_->may_read_prefix(filter.stream_prefix)) {
@@ -35,7 +45,12 @@ Reply Session::subscribe(const wire::Message& message) {
     if (request.event_types()->size() > kEventTypesMax) {
       return error_reply(id, wire::ErrorCode::TooLarge, "at most 64 event types per subscription");
     }
-    for (const flatbuffers::String* type : *request.event_types()) filter.event_types.push_back(type->str());
+    for (const flatbuffers::String* type : *request.event_types()) {
+      if (type->size() > kEventTypeBytesMax) {
+        return error_reply(id, wire::ErrorCode::TooLarge, "an event type is longer than 128 bytes");
+      }
+      filter.event_types.push_back(type->str());
+    }
   }
   const GlobalPosition head = services_.store->committed_position();
   const GlobalPosition start_after = request.from_live_end() ? head : GlobalPosition{request.after_position()};

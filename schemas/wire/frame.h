@@ -21,6 +21,9 @@ inline constexpr uint32_t kFrameBytesMaxDefault = 16u * 1024 * 1024;
 // The smallest body that can hold a Message (root offset + file identifier + vtable
 // and table); shorter lengths are malformed before any byte of the body is read.
 inline constexpr uint32_t kFrameBytesMin = 12;
+// The largest body a server takes before the handshake is done: a Hello (a token of
+// at most 1 KiB and a client name) fits many times over.
+inline constexpr uint32_t kHelloFrameBytesMax = 64 * 1024;
 
 // The body length in a frame's prefix (little-endian on every host).
 uint32_t decode_frame_length(const std::byte* prefix);

@@ -43,6 +43,11 @@ class FrameDecoder {
   };
   Next next();
 
+  // Changes the largest body accepted from the next frame on (the server raises it
+  // once a connection has shaken hands).
+  void set_frame_bytes_max(uint32_t frame_bytes_max) { frame_bytes_max_ = frame_bytes_max; }
+  uint32_t frame_bytes_max() const { return frame_bytes_max_; }
+
   // Bytes received but not yet handed out as frames.
   size_t buffered_bytes() const { return end_ - begin_; }
   // Capacity held; shrinks back to about `read_bytes` once a large frame is gone.

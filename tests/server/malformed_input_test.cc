@@ -4,7 +4,9 @@
 // protocol says, and the server keeps serving other connections afterwards.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <random>
+#include <thread>
 
 #include "server_fixture.h"
 
@@ -53,6 +55,32 @@ TEST_F(MalformedInputTest, LengthOverFrameBytesMaxIsTooLargeAndCloses) {
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->error_code(), wire::ErrorCode::TooLarge);
   EXPECT_TRUE(connection->wait_closed());
+}
+
+// Before the handshake a frame may be at most kHelloFrameBytesMax: an unauthenticated
+// connection announcing a large frame must not make the server hold its buffer.
+TEST_F(MalformedInputTest, LargeFrameBeforeTheHandshakeIsTooLargeAndCloses) {
+  auto connection = RawConnection::connect(port());
+  ASSERT_NE(connection, nullptr);
+  uint8_t prefix[4];
+  wire::encode_frame_length(wire::kHelloFrameBytesMax + 1, reinterpret_cast<std::byte*>(prefix));
+  ASSERT_TRUE(connection->send_bytes(prefix, sizeof prefix));
+  auto reply = connection->read_frame();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->error_code(), wire::ErrorCode::TooLarge);
+  EXPECT_NE(reply->error_message().find("before the handshake"), std::string::npos) << reply->error_message();
+  EXPECT_TRUE(connection->wait_closed());
+}
+
+// Once shaken hands, frames up to frame_bytes_max are taken.
+TEST_F(MalformedInputTest, FramesOverTheHelloLimitAreTakenAfterTheHandshake) {
+  auto connection = connect();
+  ASSERT_NE(connection, nullptr);
+  const std::string stream = unique_stream("big");
+  const auto frame = append(41, {{stream, {{"Big", std::string(wire::kHelloFrameBytesMax + 1024, 'x')}}}});
+  ASSERT_GT(frame.size(), wire::kHelloFrameBytesMax + 4u);
+  const Frame reply = call(*connection, frame);
+  EXPECT_EQ(reply.type(), wire::Body::AppendOk) << reply.error_message();
 }
 
 TEST_F(MalformedInputTest, LengthUnderTheMinimumIsBadRequestAndCloses) {
@@ -120,6 +148,41 @@ TEST_F(MalformedInputTest, UnknownUnionMemberIsBadRequest) {
   EXPECT_EQ(reply.error_code(), wire::ErrorCode::BadRequest);
   EXPECT_EQ(reply.request_id(), 21u);
   EXPECT_EQ(call(*connection, ping(22)).type(), wire::Body::Pong);
+}
+
+// The connections the server counts, as a Stats reply on `observer` says.
+uint32_t server_connections(RawConnection& observer) {
+  const Frame reply = call(observer, stats(900));
+  const wire::Message* message = reply.message();
+  const auto* ok = message == nullptr ? nullptr : message->body_as_StatsOk();
+  EXPECT_NE(ok, nullptr);
+  return ok == nullptr ? 0 : ok->connections();
+}
+
+// `body` is required but its type is not, so the Verifier passes a frame whose body
+// has type NONE. It is answered like any bad request and counts as nothing in flight:
+// a session that counted it would wait for its reply forever once the peer left, and
+// never give its connection slot back.
+TEST_F(MalformedInputTest, BodyWithoutATypeIsBadRequestAndTheConnectionStillCloses) {
+  auto observer = connect();
+  ASSERT_NE(observer, nullptr);
+  {
+    auto connection = connect();
+    ASSERT_NE(connection, nullptr);
+    const auto frame = make_frame(31, wire::Body::NONE, [](auto& b) { return wire::CreateOk(b).Union(); });
+    const Frame reply = call(*connection, frame);
+    EXPECT_EQ(reply.error_code(), wire::ErrorCode::BadRequest);
+    EXPECT_EQ(reply.request_id(), 31u);
+    EXPECT_EQ(call(*connection, ping(32)).type(), wire::Body::Pong);
+  }
+  // Only the observer is left once the closed connection's session has finished.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  uint32_t connections = server_connections(*observer);
+  while (connections > 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    connections = server_connections(*observer);
+  }
+  EXPECT_EQ(connections, 1u) << "a session outlived its connection";
 }
 
 TEST_F(MalformedInputTest, ManyBadFramesCloseTheConnection) {

@@ -3,9 +3,11 @@
 // positions, from_live_end and Unsubscribe.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <set>
 #include <thread>
 
+#include "orderlog/event.h"
 #include "server_fixture.h"
 
 namespace orderlog::testing {
@@ -182,6 +184,38 @@ TEST_F(SubscriptionTest, TooManySubscriptionsOnOneConnectionIsBusy) {
     collect(*connection, id, 0, true);
   }
   EXPECT_EQ(call(*connection, subscribe(17, from_live_end())).error_code(), wire::ErrorCode::Busy);
+}
+
+// Positions start at 1, so after 2^64 - 1 nothing can come; a cursor one past it
+// would wrap to position 0 and deliver the whole log.
+TEST_F(SubscriptionTest, AfterTheLargestPositionIsBadRequest) {
+  auto connection = connect();
+  ASSERT_NE(connection, nullptr);
+  append_batches(*connection, unique_stream("wrap") + "/s", 1, 2);
+  SubscribeOptions options;
+  options.after_position = UINT64_MAX;
+  EXPECT_EQ(call(*connection, subscribe(21, options)).error_code(), wire::ErrorCode::BadRequest);
+  EXPECT_FALSE(connection->read_frame(std::chrono::milliseconds(200)).has_value()) << "no events delivered";
+  options.after_position = UINT64_MAX - 1;
+  ASSERT_NE(subscribe_ok(call(*connection, subscribe(22, options))), nullptr);
+  const Received received = collect(*connection, 22, 0, /*want_caught_up=*/true);
+  EXPECT_TRUE(received.positions.empty());
+  EXPECT_EQ(received.caught_up, 1);
+}
+
+// A filter is held for the subscription's life: its strings are bounded like the
+// stream ids and event types they match.
+TEST_F(SubscriptionTest, OverlongFilterStringsAreTooLarge) {
+  auto connection = connect();
+  ASSERT_NE(connection, nullptr);
+  SubscribeOptions long_prefix = from_live_end(std::string(kStreamIdBytesMax + 1, 'p'));
+  EXPECT_EQ(call(*connection, subscribe(23, long_prefix)).error_code(), wire::ErrorCode::TooLarge);
+  SubscribeOptions long_type = from_live_end();
+  long_type.event_types = {"Short", std::string(kEventTypeBytesMax + 1, 't')};
+  EXPECT_EQ(call(*connection, subscribe(24, long_type)).error_code(), wire::ErrorCode::TooLarge);
+  SubscribeOptions longest = from_live_end(std::string(kStreamIdBytesMax, 'p'));
+  longest.event_types = {std::string(kEventTypeBytesMax, 't')};
+  EXPECT_NE(subscribe_ok(call(*connection, subscribe(25, longest))), nullptr);
 }
 
 }  // namespace
