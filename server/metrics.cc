@@ -221,6 +221,8 @@ void Metrics::render_sources(std::string* out) const {
     single(out, "orderlog_segments", "gauge", "Log segment files.", stats.segments);
     single(out, "orderlog_streams", "gauge", "Streams with at least one event.", stats.streams);
     single(out, "orderlog_log_syncs_total", "counter", "fdatasync calls on the log.", stats.syncs);
+    single(out, "orderlog_appends_deduplicated_total", "counter",
+           "Retried appends answered from the idempotency window (nothing written).", stats.appends_deduplicated);
     single(out, "orderlog_log_bytes_dropped_from_cache_total", "counter",
            "Log bytes dropped from the page cache behind the page-cache window.", stats.bytes_dropped_from_cache);
   }

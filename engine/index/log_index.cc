@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 
@@ -26,9 +27,22 @@ struct LogIndex::TypeSlot {
 namespace {
 constexpr const char* kPositionsFile = "positions.idx";
 constexpr const char* kTimeFile = "time.idx";
-constexpr const char* kStreamsFile = "streams.snap";
 
 std::string type_file_name(size_t id) { return "type-" + std::to_string(id) + ".idx"; }
+
+// Each checkpoint has its own stream-table snapshot, named by its position, so the
+// checkpoint file names exactly the snapshot taken with it: a crash between the two
+// renames leaves the previous pair whole. (Stores written before this rule name a
+// "streams.snap"; loading honours whatever name the checkpoint holds.)
+std::string streams_file_name(uint64_t position) {
+  char name[40];
+  std::snprintf(name, sizeof name, "streams-%020llu.snap", static_cast<unsigned long long>(position));
+  return name;
+}
+// A snapshot, or one a crash left half made.
+bool is_streams_file(std::string_view name) {
+  return name.starts_with("streams") && (name.ends_with(".snap") || name.ends_with(".snap.tmp"));
+}
 
 }  // namespace
 
@@ -93,6 +107,11 @@ Status LogIndex::load_checkpoint() {
   }
   if (checkpoint->streams_file() != nullptr) {
     OL_RETURN_IF_ERROR(streams_.load(env_, dir_ + "/" + checkpoint->streams_file()->str()));
+    if (streams_.size() != checkpoint->streams_count()) {
+      return Status::corruption(path + ": names a stream snapshot of " + std::to_string(streams_.size()) +
+                                " streams, expected " + std::to_string(checkpoint->streams_count()));
+    }
+    streams_file_ = checkpoint->streams_file()->str();
   }
   checkpoint_end_ = {checkpoint->committed_position(), checkpoint->segment_first_position(),
                      checkpoint->segment_end_offset(), checkpoint->last_timestamp_ns()};
@@ -242,10 +261,11 @@ Status LogIndex::write_checkpoint() {
       types.push_back(fb::CreateTypePostings(builder, builder.CreateString(slot->name), slot->postings->count()));
     }
   }
-  OL_RETURN_IF_ERROR(streams_.save(env_, dir_ + "/" + kStreamsFile + ".tmp"));
+  const std::string streams_file = streams_file_name(end_.position);
+  OL_RETURN_IF_ERROR(streams_.save(env_, dir_ + "/" + streams_file + ".tmp"));
   auto checkpoint = fb::CreateIndexCheckpoint(
       builder, 1, end_.position, end_.segment_first_position, end_.segment_offset, end_.timestamp_ns,
-      positions_->count(), time_->count(), builder.CreateVector(types), builder.CreateString(kStreamsFile),
+      positions_->count(), time_->count(), builder.CreateVector(types), builder.CreateString(streams_file),
       streams_.size());
   fb::FinishIndexCheckpointBuffer(builder, checkpoint);
   std::vector<std::byte> bytes(sizeof(uint64_t) + builder.GetSize());
@@ -258,13 +278,25 @@ Status LogIndex::write_checkpoint() {
   OL_RETURN_IF_ERROR(file->truncate(0));
   OL_RETURN_IF_ERROR(file->write_at(0, bytes));
   OL_RETURN_IF_ERROR(file->sync_data());
-  // The snapshot and the checkpoint naming it replace the old pair; a crash between
-  // the two renames leaves a checkpoint whose snapshot does not verify -> rebuild.
-  OL_RETURN_IF_ERROR(env_->rename_file(dir_ + "/" + kStreamsFile + ".tmp", dir_ + "/" + kStreamsFile));
+  // The snapshot's name is durable before the checkpoint naming it is.
+  OL_RETURN_IF_ERROR(env_->rename_file(dir_ + "/" + streams_file + ".tmp", dir_ + "/" + streams_file));
+  OL_RETURN_IF_ERROR(env_->sync_dir(dir_));
   OL_RETURN_IF_ERROR(env_->rename_file(path + ".tmp", path));
   OL_RETURN_IF_ERROR(env_->sync_dir(dir_));
   checkpoint_end_ = end_;
+  streams_file_ = streams_file;
+  remove_other_stream_snapshots();
   return Status::ok();
+}
+
+void LogIndex::remove_other_stream_snapshots() {
+  Result<std::vector<std::string>> names = env_->list_dir(dir_);
+  if (!names.is_ok()) return;
+  // Best effort: a snapshot left behind is only disk space, and the next checkpoint
+  // tries again.
+  for (const std::string& name : *names) {
+    if (is_streams_file(name) && name != streams_file_) (void)env_->remove_file(dir_ + "/" + name);
+  }
 }
 
 PositionEntry LogIndex::position_entry(uint64_t position) const {

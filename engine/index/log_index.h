@@ -125,6 +125,8 @@ class LogIndex {
 
   LogIndex(Env* env, std::string dir, const LogIndexOptions& options);
   Status load_checkpoint();
+  // Removes stream-table snapshots but the one the checkpoint names (`streams_file_`).
+  void remove_other_stream_snapshots();
   Status open_files(uint64_t positions_count, uint64_t time_count);
   // The slot of `type`, opening its postings file with `valid_count` entries if new.
   Result<TypeSlot*> type_slot(std::string_view type, uint64_t valid_count);
@@ -134,6 +136,7 @@ class LogIndex {
   std::string dir_;
   LogIndexOptions options_;
   IndexedEnd checkpoint_end_;
+  std::string streams_file_;  // the snapshot the checkpoint names; empty before the first
   IndexedEnd end_;
 
   StreamTable streams_;

@@ -394,7 +394,14 @@ Result<std::vector<std::string>> PosixEnv::list_dir(const std::string& dir) {
 }
 
 Status PosixEnv::create_dir(const std::string& dir) {
-  if (mkdir(dir.c_str(), 0755) == 0) return Status::ok();
+  if (mkdir(dir.c_str(), 0755) == 0) {
+    // Otherwise a power cut could take the new directory, and everything synced in it.
+    std::string parent = dir;
+    while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
+    const size_t slash = parent.rfind('/');
+    parent = slash == std::string::npos ? "." : slash == 0 ? "/" : parent.substr(0, slash);
+    return sync_dir(parent).with_context("mkdir " + dir);
+  }
   int error_number = errno;
   struct stat info {};
   if (error_number == EEXIST && stat(dir.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) return Status::ok();

@@ -112,7 +112,8 @@ void SegmentPreparer::prepare_next(bool zero_fill) {
   changed_.notify_all();
 }
 
-Result<std::unique_ptr<Segment>> SegmentPreparer::take(uint64_t first_position, bool wait_for_prefill) {
+Result<std::unique_ptr<Segment>> SegmentPreparer::take(uint64_t first_position, bool wait_for_prefill, bool* named) {
+  if (named != nullptr) *named = false;
   Result<std::string> ready = ready_file(wait_for_prefill);
   if (!ready.is_ok()) {
     const Status& status = ready.status();
@@ -124,8 +125,9 @@ Result<std::unique_ptr<Segment>> SegmentPreparer::take(uint64_t first_position, 
   // Open before the rename: a segment file with its final name must be usable.
   OL_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment, Segment::open_as(env_, ready_path, path, first_position, direct_writes_));
   OL_RETURN_IF_ERROR(env_->rename_file(ready_path, path));
-  // If this fails the empty file may or may not keep its name; recovery removes a
-  // trailing empty segment whose name does not continue the log.
+  if (named != nullptr) *named = true;
+  // If this fails the empty file may or may not keep its name: the caller must not go
+  // on to a later segment (recovery removes a trailing empty segment).
   OL_RETURN_IF_ERROR(env_->sync_dir(log_dir_));
   return segment;
 }

@@ -44,8 +44,10 @@ class SegmentPreparer {
   // synced) and mapped. With prefill it is the zero-filled file; if that is not ready,
   // it waits for it when `wait_for_prefill` (at open), and otherwise makes an
   // allocated-only file at once rather than stall appends. A failed preparation (e.g.
-  // ENOSPC) is returned here and retried by the next call. Writer thread only.
-  Result<std::unique_ptr<Segment>> take(uint64_t first_position, bool wait_for_prefill);
+  // ENOSPC) is returned here and retried by the next call. `*named` (if given) says
+  // whether the file took the segment's name, i.e. whether a failure came after the
+  // rename (syncing the directory). Writer thread only.
+  Result<std::unique_ptr<Segment>> take(uint64_t first_position, bool wait_for_prefill, bool* named = nullptr);
 
  private:
   Status prepare_file(const std::string& path, bool zero_fill);

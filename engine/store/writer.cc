@@ -152,9 +152,10 @@ void Writer::run() {
       begin_batch(*next);
     }
     if (next != nullptr) {
-      if (Status error = status(); !error.is_ok() && next->failure.is_ok() && next->log_bytes > 0) {
-        next->failure = error;  // placed before the write ahead of it failed
-      }
+      // Decided before the write ahead of it failed: none of it may be acknowledged,
+      // not even a batch without bytes of its own. A retry answered from the
+      // idempotency window may stand for a unit of the failed write.
+      if (Status error = status(); !error.is_ok() && next->failure.is_ok()) next->failure = error;
       if (!controls.checkpoint_wanted) add_pending(pending, *next, /*may_roll=*/true);
       seal_batch(*next);
       if (next->log_bytes > 0 && next->failure.is_ok()) submit_batch(*next);
@@ -368,6 +369,13 @@ void Writer::finish_batch(Batch& batch) {
     batch.failure = written;
     return;
   }
+  // The writer failed while this write was on the device (an index write of the batch
+  // formed meanwhile): nothing more is acknowledged, and publishing the stream table
+  // would hand readers streams whose index entries were never written.
+  if (Status error = status(); !error.is_ok()) {
+    batch.failure = error;
+    return;
+  }
   const uint64_t write_sync_ns = steady_now_ns() - batch.submitted_ns;
   write_sync_ns_.fetch_add(write_sync_ns, std::memory_order_relaxed);
   batches_written_.fetch_add(1, std::memory_order_relaxed);
@@ -397,7 +405,9 @@ void Writer::finish_batch(Batch& batch) {
 
 void Writer::complete_batch(Batch& batch) {
   for (auto& request : batch.requests) {
-    if (!batch.failure.is_ok()) {
+    // A request refused on its own (a version conflict, or read-only already) keeps
+    // its answer; one that would have succeeded gets the batch's failure.
+    if (!batch.failure.is_ok() && (!request->outcome.has_value() || request->outcome->is_ok())) {
       request->outcome = batch.failure.with_context("append not written, the store is now read-only");
     }
     complete(std::move(request));
@@ -427,6 +437,7 @@ void Writer::start_batch(Batch& batch) {
 void Writer::place(AppendRequest& request, Batch& batch) {
   EncodedUnit& unit = request.unit;
   if (auto duplicate = deduplicate(unit)) {
+    if (duplicate->is_ok()) appends_deduplicated_.fetch_add(1, std::memory_order_relaxed);
     request.outcome = std::move(*duplicate);
     return;
   }
@@ -516,8 +527,16 @@ Status Writer::roll_segment() {
                                            checkpointed.to_string());
     }
   }
-  OL_ASSIGN_OR_RETURN(std::unique_ptr<storage::Segment> segment, preparer_->take(index_->end().position + 1, /*wait_for_prefill=*/false));
-  OL_RETURN_IF_ERROR(segments_->add(std::move(segment)));
+  OL_RETURN_IF_ERROR(status());  // a stopped writer names no more segments
+  bool named = false;
+  Result<std::unique_ptr<storage::Segment>> segment =
+      preparer_->take(index_->end().position + 1, /*wait_for_prefill=*/false, &named);
+  // Once the file has its segment name, the log must go on in it or stop: a later
+  // segment after an empty named one, whose name a power cut may or may not keep,
+  // would be a gap that recovery refuses.
+  Status added = segment.is_ok() ? segments_->add(std::move(segment).value()) : segment.status();
+  if (!added.is_ok() && named) poison(added.with_context("rolling to a new segment"));
+  OL_RETURN_IF_ERROR(added);
   state_.active_offset = 0;
   tail_page_.clear();
   next_segment_requested_ = false;
@@ -586,6 +605,7 @@ StoreStats Writer::stats() const {
   stats.committed_position = GlobalPosition{committed_position()};
   stats.segments = segments_->size();
   stats.appends = appends_.load(std::memory_order_relaxed);
+  stats.appends_deduplicated = appends_deduplicated_.load(std::memory_order_relaxed);
   stats.events_appended = events_.load(std::memory_order_relaxed);
   stats.batches = batches_written_.load(std::memory_order_relaxed);
   stats.syncs = syncs_.load(std::memory_order_relaxed);

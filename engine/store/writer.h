@@ -162,6 +162,7 @@ class Writer {
   mutable std::condition_variable committed_changed_;
 
   std::atomic<uint64_t> appends_{0};
+  std::atomic<uint64_t> appends_deduplicated_{0};
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> batches_written_{0};
   std::atomic<uint64_t> syncs_{0};

@@ -271,6 +271,7 @@ TEST(Metrics, StoreAndProjectionGaugesArePulledAtRender) {
     stats.streams = streams;
     stats.syncs = 99;
     stats.bytes_dropped_from_cache = 4 << 20;
+    stats.appends_deduplicated = 17;
     return stats;
   });
   metrics.set_projection_source([] {
@@ -282,6 +283,7 @@ TEST(Metrics, StoreAndProjectionGaugesArePulledAtRender) {
   EXPECT_EQ(values.at("orderlog_streams"), 7);
   EXPECT_EQ(values.at("orderlog_log_syncs_total"), 99);
   EXPECT_EQ(values.at("orderlog_log_bytes_dropped_from_cache_total"), 4 << 20);
+  EXPECT_EQ(values.at("orderlog_appends_deduplicated_total"), 17);
   EXPECT_EQ(values.at(R"(orderlog_projection_checkpoint{projection="order_summary"})"), 1200);
   EXPECT_EQ(values.at(R"(orderlog_projection_lag{projection="order_summary"})"), 34);
   EXPECT_EQ(values.at(R"(orderlog_projection_failed{projection="order_summary"})"), 0);

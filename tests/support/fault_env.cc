@@ -18,6 +18,7 @@ const char* op_name(FaultOp op) {
     case FaultOp::kSync: return "sync";
     case FaultOp::kAllocate: return "allocate";
     case FaultOp::kOpen: return "open";
+    case FaultOp::kSyncDir: return "directory sync";
   }
   return "unknown op";
 }
@@ -163,7 +164,12 @@ Result<std::vector<std::string>> FaultEnv::list_dir(const std::string& dir) { re
 Status FaultEnv::create_dir(const std::string& dir) { return base_->create_dir(dir); }
 Status FaultEnv::rename_file(const std::string& from, const std::string& to) { return base_->rename_file(from, to); }
 Status FaultEnv::remove_file(const std::string& path) { return base_->remove_file(path); }
-Status FaultEnv::sync_dir(const std::string& dir) { return base_->sync_dir(dir); }
+Status FaultEnv::sync_dir(const std::string& dir) {
+  if (const int error_number = should_fail(FaultOp::kSyncDir, dir, nullptr); error_number != 0) {
+    return injected(error_number, FaultOp::kSyncDir, dir);
+  }
+  return base_->sync_dir(dir);
+}
 Result<std::unique_ptr<FileLock>> FaultEnv::lock_file(const std::string& path) { return base_->lock_file(path); }
 uint64_t FaultEnv::now_ns() { return base_->now_ns(); }
 

@@ -18,6 +18,7 @@ enum class FaultOp : uint8_t {
   kSync,      // File::sync_data and the sync half of start_write_and_sync
   kAllocate,  // File::allocate and File::truncate when it grows the file
   kOpen,      // Env::open_file
+  kSyncDir,   // Env::sync_dir (the path is the directory's)
 };
 
 struct FaultRule {

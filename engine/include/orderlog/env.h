@@ -106,7 +106,9 @@ class Env {
   virtual bool file_exists(const std::string& path) = 0;
   // Names in `dir` (not "." or ".."), unsorted.
   virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;
-  // Creates `dir` if missing (not its parents).
+  // Creates `dir` if missing (not its parents). A directory it creates is durable when
+  // it returns (its parent is synced): files named in it are made durable by syncing
+  // `dir` alone.
   virtual Status create_dir(const std::string& dir) = 0;
   // Atomically replaces `to` with `from`; durable once sync_dir() of the parent succeeds.
   virtual Status rename_file(const std::string& from, const std::string& to) = 0;

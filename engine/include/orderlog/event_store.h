@@ -125,6 +125,9 @@ struct StoreStats {
   uint64_t segments = 0;
   uint64_t streams = 0;
   uint64_t appends = 0;
+  // Retries answered from the idempotency window (AppendResult::deduplicated): not in
+  // `appends`, nothing written.
+  uint64_t appends_deduplicated = 0;
   uint64_t events_appended = 0;
   uint64_t batches = 0;    // group commits
   uint64_t syncs = 0;      // fdatasync calls on the log

@@ -375,6 +375,22 @@ TEST(PosixEnv, CreateDirOverAFileFails) {
   EXPECT_FALSE(default_env()->create_dir(dir.file("plain")).is_ok());
 }
 
+// A new directory is synced into its parent, which create_dir finds from the path
+// however it is written; an existing one is left as it is.
+TEST(PosixEnv, CreateDirMakesNewDirectoriesInTheirParentWhateverThePathsForm) {
+  ScratchDir dir;
+  for (const std::string& path : {dir.file("a"), dir.file("a/b/"), dir.file("a//c"), dir.file("a")}) {
+    const Status created = default_env()->create_dir(path);
+    EXPECT_TRUE(created.is_ok()) << path << ": " << created.to_string();
+    struct stat info {};
+    EXPECT_EQ(stat(path.c_str(), &info), 0) << path;
+    EXPECT_TRUE(S_ISDIR(info.st_mode)) << path;
+  }
+  const Status orphan = default_env()->create_dir(dir.file("missing/child"));
+  EXPECT_FALSE(orphan.is_ok());
+  EXPECT_NE(orphan.message().find("missing/child"), std::string::npos) << orphan.to_string();
+}
+
 TEST(PosixEnv, NowIsWallClockNanoseconds) {
   uint64_t now_ns = default_env()->now_ns();
   EXPECT_GT(now_ns, 1'600'000'000'000'000'000u);

@@ -20,7 +20,7 @@ using std::chrono::milliseconds;
 FaultRule log_fault(FaultOp op, int error_number) {
   FaultRule rule;
   rule.op = op;
-  rule.path_contains = "/log/";
+  rule.path_contains = op == FaultOp::kSyncDir ? "/log" : "/log/";
   rule.error_number = error_number;
   return rule;
 }
@@ -194,8 +194,11 @@ struct Scenario {
   FaultOp op;
   int error_number;
   size_t torn_bytes_kept;
-  // A failed write or fsync stops the writer for good. A failed segment creation
-  // (open, fallocate) has written nothing, so the store may fail that append and go on.
+  // A failed write or fsync stops the writer for good, and so does a failed sync of the
+  // log directory after a new segment took its name: the name may not be durable,
+  // and a log going on in a later segment could not be opened after a power cut. A
+  // failed segment creation (open, fallocate) has written nothing and named nothing,
+  // so the store may fail that append and go on.
   bool stops_the_writer;
 };
 
@@ -270,6 +273,7 @@ TEST(EventStoreFaults, EveryInjectedFaultLeavesExactlyTheAcknowledgedEvents) {
       {"sync EIO", FaultOp::kSync, EIO, 0, true},
       {"open EIO", FaultOp::kOpen, EIO, 0, false},
       {"allocate ENOSPC", FaultOp::kAllocate, ENOSPC, 0, false},
+      {"log directory sync EIO", FaultOp::kSyncDir, EIO, 0, true},
   };
   for (const Scenario& scenario : scenarios) {
     for (uint64_t successes : {0, 1, 2, 5, 9, 17, 30}) {

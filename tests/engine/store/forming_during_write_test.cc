@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "fault_env.h"
 #include "forwarding_env.h"
 #include "store_test_util.h"
 
@@ -249,6 +250,80 @@ TEST(FormingDuringWrite, AFailedWriteFailsTheRequestsDecidedDuringItAndWritesNon
     EXPECT_EQ(event.payload.find("during"), std::string::npos)
         << "an event decided during the failed write reached the disk: " << event.payload;
   }
+}
+
+// A retry of the append whose write is on the device is answered from the idempotency
+// window and has nothing of its own to write. If that write then fails, the retry
+// fails too: it stands for events that never became durable.
+TEST(FormingDuringWrite, ARetryOfTheHeldAppendFailsWhenTheHeldWriteFails) {
+  HeldStore s;
+  ASSERT_NO_FATAL_FAILURE(open_held(s));
+  const EventBatch batch = make_event("T", "held");
+  const std::vector<StreamAppend> request = {{"s-retry", ExpectedVersion::any(), batch.events()}};
+  AsyncOutcome original;
+  AsyncOutcome retry;
+  s.store->append_async(request, original.callback());
+  ASSERT_TRUE(s.holder.wait_for_held(1));
+  s.store->append_async(request, retry.callback());
+  for (int i = 0; i < 10'000 && s.store->stats().appends_deduplicated == 0; ++i) std::this_thread::sleep_for(milliseconds(1));
+  ASSERT_EQ(s.store->stats().appends_deduplicated, 1u) << "the retry was not decided during the held write";
+
+  s.holder.hold(false);
+  s.holder.release_all(EIO);
+  ASSERT_TRUE(original.ready_within(milliseconds(10'000)));
+  EXPECT_FALSE(original.get().is_ok());
+  ASSERT_TRUE(retry.ready_within(milliseconds(10'000)));
+  const Result<AppendResult> retried = retry.get();
+  EXPECT_FALSE(retried.is_ok()) << "a retry was acknowledged for a write that failed";
+  EXPECT_EQ(s.store->committed_position(), GlobalPosition{1});
+}
+
+// The index entries of requests decided during a write are written before that write
+// completes. If writing them fails, the store turns read-only and the write on the
+// device is not acknowledged either: publishing its streams would also publish the
+// streams of the failed requests, and a reader would follow index entries never written.
+TEST(FormingDuringWrite, AFailedIndexWriteDuringAWriteAcknowledgesNothingMore) {
+  MemEnv mem;
+  FaultEnv faults(&mem);
+  WriteHolder holder;
+  HeldLogEnv env(&faults, &holder);
+  std::unique_ptr<EventStore> store;
+  struct Release {
+    WriteHolder& holder;
+    ~Release() {
+      holder.hold(false);
+      holder.release_all();
+    }
+  } release{holder};
+  ASSERT_OK_AND_ASSIGN(store, open_store(mem, test_options(&env, kDefaultTestSegmentBytes)));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_OK(store->append("s", ExpectedVersion::any(), make_event("T", "s #" + std::to_string(i)).events()));
+  }
+  holder.hold(true);
+  const EventBatch held_event = make_event("T", "held");
+  AsyncOutcome held;
+  store->append_async(std::vector<StreamAppend>{{"t", ExpectedVersion::any(), held_event.events()}}, held.callback());
+  ASSERT_TRUE(holder.wait_for_held(1));
+  faults.add_rule({.op = FaultOp::kWrite, .path_contains = "positions.idx", .sticky = true});
+  const EventBatch during_event = make_event("T", "s during");
+  AsyncOutcome during;
+  store->append_async(std::vector<StreamAppend>{{"s", ExpectedVersion::any(), during_event.events()}},
+                      during.callback());
+  for (int i = 0; i < 10'000 && faults.failures_injected() == 0; ++i) std::this_thread::sleep_for(milliseconds(1));
+  ASSERT_GE(faults.failures_injected(), 1u) << "no index write failed during the held write";
+
+  holder.hold(false);
+  holder.release_all();
+  ASSERT_TRUE(held.ready_within(milliseconds(10'000)));
+  EXPECT_FALSE(held.get().is_ok()) << "acknowledged after the writer failed";
+  ASSERT_TRUE(during.ready_within(milliseconds(10'000)));
+  EXPECT_FALSE(during.get().is_ok());
+  EXPECT_FALSE(store->writer_status().is_ok());
+  EXPECT_EQ(store->committed_position(), GlobalPosition{2});
+  EXPECT_EQ(store->stream_version("s"), StreamVersion{2});
+  const std::vector<StoredEvent> events = read_stream_events(*store, "s", 16);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].payload, "s #1");
 }
 
 TEST(FormingDuringWrite, CloseWhileAWriteIsHeldStillMakesEveryAcknowledgedAppendDurable) {

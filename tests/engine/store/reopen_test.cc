@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "forwarding_env.h"
 #include "store_test_util.h"
 
 namespace orderlog::testing {
@@ -250,6 +251,45 @@ TEST(EventStoreReopen, PowerCutAfterACheckpointReindexesTheTail) {
   expect_same_state(acknowledged, *recovered);
   EXPECT_EQ(read_type_events(*recovered, "Tail").size(), 5u);
   EXPECT_EQ(recovered->stream_version("order-tail"), StreamVersion{3});
+}
+
+// Fails the rename that puts a new index CHECKPOINT in place while armed.
+class FailCheckpointRenameEnv : public ForwardingEnv {
+ public:
+  using ForwardingEnv::ForwardingEnv;
+  std::atomic<bool> armed{false};
+  Status rename_file(const std::string& from, const std::string& to) override {
+    if (armed && to.ends_with("/CHECKPOINT")) return Status::io_error("injected: rename " + from);
+    return ForwardingEnv::rename_file(from, to);
+  }
+};
+
+// A checkpoint that dies between putting its stream-table snapshot in place and
+// putting the checkpoint file itself in place leaves the previous checkpoint, which
+// must still find its own snapshot: the log after it is re-indexed onto that table.
+TEST(EventStoreReopen, ACheckpointCutBetweenItsTwoFilesLeavesThePreviousOneWhole) {
+  MemEnv mem;
+  FailCheckpointRenameEnv env(&mem);
+  ASSERT_OK_AND_ASSIGN(auto store, open_store(mem, test_options(&env, kDefaultTestSegmentBytes)));
+  std::mt19937 random(26);
+  ASSERT_NO_FATAL_FAILURE(append_mixed(*store, 20, random));
+  ASSERT_OK(store->checkpoint());
+  // Streams the first checkpoint knows already: the two snapshots hold as many streams.
+  for (int i = 0; i < 4; ++i) {
+    const EventBatch later = make_events(2, "Later");
+    ASSERT_OK(store->append(kStreams[i], ExpectedVersion::any(), later.events()));
+  }
+  env.armed = true;
+  EXPECT_FALSE(store->checkpoint().is_ok());
+  const StoreState acknowledged = state_of(*store);
+
+  std::unique_ptr<MemEnv> disk = mem.crash_copy();
+  ASSERT_OK_AND_ASSIGN(auto recovered, open_store(*disk));
+  expect_same_state(acknowledged, *recovered);
+  EXPECT_EQ(read_type_events(*recovered, "Later").size(), 8u);
+  const EventBatch next = make_events(1, "Next");
+  ASSERT_OK_AND_ASSIGN(AppendResult appended, recovered->append(kStreams[0], ExpectedVersion::any(), next.events()));
+  EXPECT_EQ(appended.stream_versions.at(0), StreamVersion{store->stream_version(kStreams[0]).value + 1});
 }
 
 // Given a closed store, applies `damage` to every file in its index directory.
