@@ -34,6 +34,11 @@ Status count_append(const wire::Append& append, size_t* events, size_t* tags) {
     return Status::too_large("an append may touch at most " + std::to_string(kStreamsPerAppendMax) + " streams");
   }
   for (const wire::StreamAppend* stream : *streams) {
+    // The Verifier does not range-check enums; an unknown kind must not pass as Any.
+    if (stream->expected_kind() > wire::ExpectedKind::MAX) {
+      return Status::invalid_argument("unknown expected_kind " +
+                                      std::to_string(static_cast<unsigned>(stream->expected_kind())));
+    }
     *events += stream->events()->size();
     for (const wire::NewEvent* event : *stream->events()) {
       const size_t event_tags = event->tags() == nullptr ? 0 : event->tags()->size();

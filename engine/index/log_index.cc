@@ -143,6 +143,8 @@ const LogIndex::TypeSlot* LogIndex::find_type(std::string_view type) const {
 
 bool LogIndex::knows_type(std::string_view type) const { return find_type(type) != nullptr; }
 
+Status LogIndex::add_type(std::string_view type) { return type_slot(type, 0).status(); }
+
 bool LogIndex::has_room_for_types(size_t new_type_names) const {
   std::shared_lock lock(types_mutex_);
   return types_.size() + new_type_names <= options_.types_max;

@@ -86,6 +86,10 @@ class LogIndex {
   // Whether these (new or known) types fit under types_max.
   bool has_room_for_types(size_t new_type_names) const;
   bool knows_type(std::string_view type) const;
+  // Creates the postings file of a type not seen before (a no-op for a known one), so
+  // the writer can refuse one append when that fails (EMFILE, ENOSPC) instead of
+  // meeting the failure in add_unit, with the unit half indexed.
+  Status add_type(std::string_view type);
   const RecentAppends& recent_appends() const { return recent_; }
   // Refills the recent-append window from stored units, oldest first (at open, so
   // retries of appends made before a restart are still recognised).

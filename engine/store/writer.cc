@@ -515,6 +515,11 @@ Status Writer::check_versions(const EncodedUnit& unit, std::vector<index::Stream
     }
     states->push_back(state);
   }
+  for (std::string_view type : seen_types) {
+    if (Status added = index_->add_type(type); !added.is_ok()) {
+      return added.with_context("cannot index the new event type '" + std::string(type) + "'");
+    }
+  }
   return Status::ok();
 }
 

@@ -76,6 +76,15 @@ TEST_F(AppendReadTest, InvalidAppendsAreBadRequest) {
       << "stream id over the limit";
   EXPECT_EQ(call(*connection, append_n(4, unique_stream("x"), 1, "")).error_code(), wire::ErrorCode::BadRequest)
       << "empty event type";
+  // An expected kind from no protocol version: refused, not taken as Any (which would
+  // skip the concurrency check the client asked for in some form).
+  const std::string stream = unique_stream("kind");
+  EXPECT_EQ(call(*connection, append_n(5, stream, 1, "T", static_cast<wire::ExpectedKind>(9), 0)).error_code(),
+            wire::ErrorCode::BadRequest)
+      << "unknown expected kind";
+  const auto nothing = read_ok(call(*connection, read_stream(6, stream, 1, false, 10)));
+  ASSERT_NE(nothing, nullptr);
+  EXPECT_EQ(nothing->events()->size(), 0u) << "nothing was appended";
 }
 
 TEST_F(AppendReadTest, ReadStreamForwardAndBackwardPage) {

@@ -189,6 +189,32 @@ TEST(EventStoreFaults, FullDiskFailsWithNoSpaceAndNeverAcknowledgesUnwrittenData
   expect_power_cut_keeps_exactly(s.disk, s.acknowledged);
 }
 
+// The first event of a new type needs a postings file. When it cannot be made (too
+// many open files, a full disk) that append fails with the reason and nothing of it is
+// written; the writer goes on, and the type can be appended once the file can be made.
+TEST(EventStoreFaults, ANewTypesIndexFileThatCannotBeMadeFailsThatAppendOnly) {
+  FaultyStore s;
+  ASSERT_NO_FATAL_FAILURE(open_with_acknowledged_appends(s));
+  FaultRule rule;
+  rule.op = FaultOp::kOpen;
+  rule.path_contains = "/index/type-";
+  rule.error_number = EMFILE;
+  s.faults.add_rule(rule);
+  const EventBatch novel = make_events(2, "Novel");
+
+  const Status refused = s.store->append("order-0", ExpectedVersion::any(), novel.events()).status();
+
+  EXPECT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.message().find("Novel"), std::string::npos) << refused.to_string();
+  EXPECT_TRUE(s.store->writer_status().is_ok());
+  EXPECT_EQ(read_all_events(*s.store), s.acknowledged);
+  const EventBatch known = make_events(1, "Before");
+  ASSERT_OK(s.store->append("order-1", ExpectedVersion::any(), known.events()));
+  ASSERT_OK(s.store->append("order-0", ExpectedVersion::any(), novel.events()));
+  EXPECT_EQ(read_type_events(*s.store, "Novel").size(), 2u);
+  EXPECT_EQ(s.store->committed_position(), GlobalPosition{s.acknowledged.size() + 3});
+}
+
 struct Scenario {
   const char* name;
   FaultOp op;
