@@ -16,6 +16,9 @@ namespace {
 
 // However long a client asks to wait for min_position, a pool thread waits no longer.
 constexpr std::chrono::milliseconds kQueryWaitMax{30'000};
+// Each history entry carries a whole order state (up to 100 lines): this bounds a
+// history reply's build far below FlatBuffers' 2 GiB, and larger ones exceed a frame anyway.
+constexpr uint64_t kHistoryEventsMax = 10'000;
 
 Reply query_ok(flatbuffers::FlatBufferBuilder& builder, uint64_t request_id, wire::QueryResult type,
                flatbuffers::Offset<void> result) {
@@ -55,7 +58,7 @@ Reply run_history(const Services& services, uint64_t id, const HistoryRequest& r
   if (!services.store->wait_for_position(consistency.min_position, consistency.timeout)) {
     return error_reply(id, wire::ErrorCode::Timeout, "min_position was not committed in time");
   }
-  auto history = services.orders->history(request.order_id);
+  auto history = services.orders->history(request.order_id, kHistoryEventsMax);
   if (!history.is_ok()) return status_reply(id, history.status());
   if (history->empty()) return not_found_order(id, request.order_id);
   flatbuffers::FlatBufferBuilder builder(4096);

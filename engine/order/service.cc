@@ -335,7 +335,12 @@ Result<OrderState> OrderService::state_at_time(std::string_view order_id, uint64
   return impl_->replay(order_id, [&](const EventView& e) { return e.timestamp_ns <= timestamp_ns; }, nullptr);
 }
 
-Result<std::vector<HistoryEntry>> OrderService::history(std::string_view order_id) {
+Result<std::vector<HistoryEntry>> OrderService::history(std::string_view order_id, uint64_t events_max) {
+  const uint64_t events = impl_->store.stream_version(order_stream_id(order_id)).value;
+  if (events > events_max) {
+    return Status::too_large("order '" + std::string(order_id) + "' has " + std::to_string(events) +
+                             " events; a history holds at most " + std::to_string(events_max));
+  }
   std::vector<HistoryEntry> trace;
   OL_RETURN_IF_ERROR(impl_->replay(order_id, [](const EventView&) { return true; }, &trace).status());
   return trace;

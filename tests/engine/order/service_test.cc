@@ -200,6 +200,18 @@ TEST_F(OrderServiceTest, HistoryIsAReplayTraceOfEveryEvent) {
   EXPECT_EQ(trace.back().state_after, now);
 }
 
+TEST_F(OrderServiceTest, HistoryOfMoreEventsThanAskedForIsTooLargeBeforeAnyReplay) {
+  accepted(run(CreateOrder{"o-1", "c-1", "EUR", {{"a", 1, 100}}}));
+  accepted(run(ConfirmOrder{"o-1"}));
+  accepted(run(CancelOrder{"o-1", "late"}));
+  const Result<std::vector<HistoryEntry>> capped = service_->history("o-1", 2);
+  ASSERT_FALSE(capped.is_ok());
+  EXPECT_EQ(capped.status().code(), StatusCode::kTooLarge);
+  EXPECT_NE(capped.status().message().find("3 events"), std::string::npos) << capped.status().to_string();
+  ASSERT_OK_AND_ASSIGN(std::vector<HistoryEntry> whole, service_->history("o-1", 3));
+  EXPECT_EQ(whole.size(), 3u);
+}
+
 TEST_F(OrderServiceTest, HotOrdersComeFromTheCache) {
   accepted(run(CreateOrder{"o-1", "c-1", "EUR", {}}));
   for (int i = 0; i < 5; ++i) accepted(run(AddItem{"o-1", {"sku" + std::to_string(i), 1, 1}, ""}));

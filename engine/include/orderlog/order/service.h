@@ -102,7 +102,9 @@ class OrderService {
   // Replays the events committed at or before `timestamp_ns`.
   Result<OrderState> state_at_time(std::string_view order_id, uint64_t timestamp_ns);
   // Every event of the order, upcast, with the state after it: a replay trace.
-  Result<std::vector<HistoryEntry>> history(std::string_view order_id);
+  // kTooLarge, before replaying anything, when the order has more than `events_max`
+  // events (each entry holds a whole order state).
+  Result<std::vector<HistoryEntry>> history(std::string_view order_id, uint64_t events_max = UINT64_MAX);
 
   OrderServiceStats stats() const;
 
