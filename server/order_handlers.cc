@@ -153,8 +153,19 @@ std::optional<Reply> handle_query(const Services& services, const Request& reque
   if (!request.tenant->admit(1)) return over_rate(request.id, *request.tenant);
   auto decoded = decode_query(*request.message->body_as_Query(), kQueryWaitMax);
   if (!decoded.is_ok()) return status_reply(request.id, decoded.status());
-  services.pool->post([services, id = request.id, query = std::move(decoded).value(), sink = make_sink()]() mutable {
-    sink(run_query(services, id, std::move(query)));
+  // A query waiting for the log blocks its pool thread for up to kQueryWaitMax: past
+  // half the pool they are refused, so they cannot starve other queries and retries.
+  const bool waits = decoded->consistency.min_position.value > services.store->committed_position().value;
+  if (waits && services.waiting_queries->fetch_add(1) >= services.waiting_queries_max()) {
+    services.waiting_queries->fetch_sub(1);
+    return error_reply(request.id, wire::ErrorCode::Busy,
+                       "too many queries are waiting for a min_position (" +
+                           std::to_string(services.waiting_queries_max()) + "); retry later");
+  }
+  services.pool->post([services, id = request.id, query = std::move(decoded).value(), sink = make_sink(), waits]() mutable {
+    Reply reply = run_query(services, id, std::move(query));
+    if (waits) services.waiting_queries->fetch_sub(1);
+    sink(std::move(reply));
   });
   return std::nullopt;
 }

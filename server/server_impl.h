@@ -59,6 +59,7 @@ struct Server::Impl {
   std::unique_ptr<BlockingPool> pool;
   std::unique_ptr<CommitNotifier> notifier;
   std::atomic<uint32_t> connections{0};
+  std::atomic<uint32_t> waiting_queries{0};
   Services services;
   SessionRegistry registry;
 

@@ -85,7 +85,7 @@ Status Server::Impl::open_engine() {
   pool = std::make_unique<BlockingPool>(config.command_threads);
   notifier = std::make_unique<CommitNotifier>(*store);
   services = Services{&config, store.get(), orders.get(), &views, &metrics, auth.get(),
-                      pool.get(), append_gate.get(), notifier.get(), &connections};
+                      pool.get(), append_gate.get(), notifier.get(), &connections, &waiting_queries};
   return Status::ok();
 }
 

@@ -29,6 +29,10 @@ struct Services {
   AppendGate* append_gate = nullptr;
   CommitNotifier* notifier = nullptr;
   std::atomic<uint32_t>* connections = nullptr;  // open sessions
+  // Queries whose min_position the log has not reached: they hold a pool thread while
+  // they wait, so at most half the pool may (waiting_queries_max()).
+  std::atomic<uint32_t>* waiting_queries = nullptr;
+  uint32_t waiting_queries_max() const { return config->command_threads / 2 > 0 ? config->command_threads / 2 : 1; }
 };
 
 }  // namespace orderlog::server

@@ -3,6 +3,7 @@
 // where they stopped), and connections over connections_max are refused with Busy.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 
 #include "server_fixture.h"
@@ -133,6 +134,37 @@ TEST_F(TenantLimitsTest, ReadPagesAreCutToFitTheFrameAndResumeExactly) {
   }
   EXPECT_EQ(expected_version, 121u) << "every event once";
   EXPECT_GT(pages, 1) << "the page was cut to fit 64 KiB frames";
+}
+
+// A query waiting for a min_position the log has not reached holds a pool thread;
+// at most half the pool (here 1 of 2 threads) may wait, so other queries still run.
+TEST(WaitingQueryLimitTest, QueriesWaitingForTheLogAreCappedAtHalfThePool) {
+  const std::string data_dir = fresh_data_dir("waitcap");
+  auto server = start_server(data_dir, "", {"--command-threads", "2"});
+  ASSERT_NE(server, nullptr);
+  const std::string token = read_admin_token(data_dir);
+  auto waiter = connect_ready(server->port(), token);
+  auto other = connect_ready(server->port(), token);
+  ASSERT_TRUE(waiter && other);
+  const auto count_query = [](uint64_t id, uint64_t min_position, uint32_t timeout_ms) {
+    return query(id, wire::QueryKind::StatusCountQuery, [](auto& b) { return wire::CreateStatusCountQuery(b).Union(); },
+                 min_position, timeout_ms);
+  };
+  const uint64_t far_ahead = 1'000'000'000;
+  ASSERT_TRUE(waiter->send(count_query(1, far_ahead, 1500)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let it start waiting
+  const Frame refused = call(*other, count_query(2, far_ahead, 1500));
+  EXPECT_EQ(refused.error_code(), wire::ErrorCode::Busy) << refused.error_message();
+  const Frame answered = call(*other, count_query(3, 0, 1500));
+  EXPECT_EQ(answered.type(), wire::Body::QueryOk) << answered.error_message();
+  auto timed_out = waiter->read_frame();
+  ASSERT_TRUE(timed_out.has_value());
+  EXPECT_EQ(timed_out->request_id(), 1u);
+  EXPECT_EQ(timed_out->error_code(), wire::ErrorCode::Timeout);
+  // The slot is free again.
+  EXPECT_EQ(call(*other, count_query(4, far_ahead, 50)).error_code(), wire::ErrorCode::Timeout);
+  EXPECT_EQ(server->stop(), 0) << server->log();
+  remove_data_dir(data_dir);
 }
 
 class ConnectionLimitTest : public ::testing::Test {};
