@@ -136,13 +136,17 @@ std::optional<Reply> handle_execute_command(const Services& services, const Requ
   // The load and the decision run here; the append's fsync is waited for by nobody:
   // the reply is encoded where the command completes (usually the store's writer
   // thread) and handed to the session. Retries after a concurrent write, which back
-  // off, run on the pool.
+  // off, run on the pool. A command counts in the append gate like an Append, so
+  // sessions stop reading when the store's queue is full of either.
   BlockingPool* pool = services.pool;
+  AppendGate* gate = services.append_gate;
+  gate->acquire();
   services.orders->execute_async(
       std::move(decoded->command), std::move(decoded->context),
       [pool](std::function<void()> work) { pool->post(std::move(work)); },
-      [id = request.id, sink = make_sink()](Result<order::CommandOutcome> outcome) {
+      [id = request.id, sink = make_sink(), gate](Result<order::CommandOutcome> outcome) {
         sink(command_reply(id, outcome));
+        gate->release();
       });
   return std::nullopt;
 }
