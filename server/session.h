@@ -74,6 +74,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // Unsent output above which the session stops reading requests and pumping
   // subscriptions until the socket drains.
   static constexpr size_t kWriteHighWaterBytes = 4 * 1024 * 1024;
+  // The high-water mark stops reading, but replies to requests read before it (up to
+  // inflight_max of them, each up to a frame) still arrive. A peer that lets more than
+  // this wait unread is closed rather than buffered for (replies_queued_bytes_max()).
+  static constexpr size_t kRepliesQueuedBytesMin = 64 * 1024 * 1024;
+  size_t replies_queued_bytes_max() const;
   struct OutChunk {
     std::vector<std::byte> bytes;        // small frames copied together
     flatbuffers::DetachedBuffer frame;   // or one large frame as is

@@ -5,6 +5,7 @@
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -50,7 +51,20 @@ void Session::deliver(Reply reply, wire::Body type, uint64_t request_id, uint64_
   if (reply.error != wire::ErrorCode::None) services_.metrics->on_error(static_cast<uint16_t>(reply.error));
   if (state_ == State::kClosed) return;
   queue_frame(std::move(reply.frame));
+  if (queued_bytes_ > replies_queued_bytes_max()) {
+    log_warning("closing a connection that does not read its replies",
+                {{"peer", peer_}, {"queued_bytes", queued_bytes_}});
+    // Not being written (the write in progress has its own buffers): freed now.
+    for (const OutChunk& chunk : pending_) queued_bytes_ -= chunk_bytes(chunk.bytes, chunk.frame);
+    pending_.clear();
+    close_now("the peer does not read its replies");
+    return;
+  }
   maybe_finish_closing();
+}
+
+size_t Session::replies_queued_bytes_max() const {
+  return std::max<size_t>(kRepliesQueuedBytesMin, 4 * (size_t{services_.config->frame_bytes_max} + wire::kFramePrefixBytes));
 }
 
 void Session::queue_frame(flatbuffers::DetachedBuffer frame) {

@@ -150,15 +150,6 @@ TEST_F(MalformedInputTest, UnknownUnionMemberIsBadRequest) {
   EXPECT_EQ(call(*connection, ping(22)).type(), wire::Body::Pong);
 }
 
-// The connections the server counts, as a Stats reply on `observer` says.
-uint32_t server_connections(RawConnection& observer) {
-  const Frame reply = call(observer, stats(900));
-  const wire::Message* message = reply.message();
-  const auto* ok = message == nullptr ? nullptr : message->body_as_StatsOk();
-  EXPECT_NE(ok, nullptr);
-  return ok == nullptr ? 0 : ok->connections();
-}
-
 // `body` is required but its type is not, so the Verifier passes a frame whose body
 // has type NONE. It is answered like any bad request and counts as nothing in flight:
 // a session that counted it would wait for its reply forever once the peer left, and
@@ -176,13 +167,7 @@ TEST_F(MalformedInputTest, BodyWithoutATypeIsBadRequestAndTheConnectionStillClos
     EXPECT_EQ(call(*connection, ping(32)).type(), wire::Body::Pong);
   }
   // Only the observer is left once the closed connection's session has finished.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  uint32_t connections = server_connections(*observer);
-  while (connections > 1 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    connections = server_connections(*observer);
-  }
-  EXPECT_EQ(connections, 1u) << "a session outlived its connection";
+  EXPECT_EQ(wait_for_connections_at_most(*observer, 1), 1u) << "a session outlived its connection";
 }
 
 TEST_F(MalformedInputTest, ManyBadFramesCloseTheConnection) {

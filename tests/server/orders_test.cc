@@ -190,6 +190,35 @@ TEST_F(OrdersTest, UnknownOrderAndUnreachedMinPositionAreErrors) {
   EXPECT_EQ(call(*c, order_at(2, unique_stream("ghost"), 1, 0)).error_code(), wire::ErrorCode::NotFound);
 }
 
+// Replies to requests read before the write high-water mark still arrive: a peer that
+// pipelines large queries and never reads is closed once more than
+// max(64 MiB, 4 frames) of replies wait, instead of being buffered for without end.
+TEST_F(OrdersTest, APeerThatDoesNotReadItsRepliesIsClosed) {
+  auto c = connect();
+  auto observer = connect();
+  ASSERT_TRUE(c && observer);
+  const std::string order = unique_stream("wide");
+  ASSERT_NE(command_ok(create(*c, order, "erin")), nullptr);
+  for (int line = 0; line < 99; ++line) {
+    const std::string sku = "sku-" + std::to_string(line) + std::string(50, 'x');
+    ASSERT_NE(command_ok(run(*c, wire::Command::AddItem, [&](auto& b) {
+                return wire::CreateAddItem(b, b.CreateString(order), wire::CreateOrderLine(b, b.CreateString(sku), 1, 1))
+                    .Union();
+              })),
+              nullptr);
+  }
+  const uint32_t before = server_connections(*observer);
+  // ~450 KB per history (100 entries of up to 100 lines): 300 are ~130 MB.
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(c->send(query(1000 + i, wire::QueryKind::OrderHistoryQuery, [&](auto& b) {
+      return wire::CreateOrderHistoryQuery(b, b.CreateString(order)).Union();
+    })));
+  }
+  EXPECT_EQ(wait_for_connections_at_most(*observer, before - 1), before - 1) << "the silent peer was not closed";
+  EXPECT_TRUE(c->wait_closed());
+  EXPECT_EQ(call(*observer, ping(7)).type(), wire::Body::Pong);
+}
+
 TEST_F(OrdersTest, OrderAtByVersionAndByTime) {
   auto c = connect();
   ASSERT_NE(c, nullptr);

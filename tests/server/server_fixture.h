@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <thread>
 
 #include "raw_connection.h"
 #include "server_process.h"
@@ -75,6 +77,27 @@ inline Frame call(RawConnection& connection, const flatbuffers::DetachedBuffer& 
   auto reply = connection.read_frame();
   EXPECT_TRUE(reply.has_value()) << "no reply";
   return reply.has_value() ? std::move(*reply) : Frame{};
+}
+
+// The connections the server counts, as a Stats reply on `observer` says.
+inline uint32_t server_connections(RawConnection& observer) {
+  const Frame reply = call(observer, stats(900));
+  const wire::Message* message = reply.message();
+  const auto* ok = message == nullptr ? nullptr : message->body_as_StatsOk();
+  EXPECT_NE(ok, nullptr);
+  return ok == nullptr ? 0 : ok->connections();
+}
+
+// Polls `observer` until the server counts at most `connections` (10 s at most);
+// returns the last count.
+inline uint32_t wait_for_connections_at_most(RawConnection& observer, uint32_t connections) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  uint32_t now = server_connections(observer);
+  while (now > connections && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    now = server_connections(observer);
+  }
+  return now;
 }
 
 // A reply frame together with its body as T, so the body cannot outlive its frame.
