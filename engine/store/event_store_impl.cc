@@ -39,7 +39,11 @@ Status validate_options(const StoreOptions& options) {
 }  // namespace
 
 EventStoreImpl::EventStoreImpl(const StoreOptions& options)
-    : options_(options), env_(options.env != nullptr ? options.env : default_env()) {}
+    : options_(options), env_(options.env != nullptr ? options.env : default_env()) {
+  // A batch never spans two segments, and recovery's torn-tail window derives from
+  // this bound (near 2^64 it would wrap).
+  options_.batch_bytes_max = std::min<uint64_t>(options_.batch_bytes_max, options_.segment_bytes_max);
+}
 
 EventStoreImpl::~EventStoreImpl() { (void)close(); }
 
