@@ -139,6 +139,7 @@ constexpr Field<ServerConfig> kServerFields[] = {
     {"shutdown_grace_ms", [](const Key& k, ServerConfig* c) { return read_unsigned(k, &c->shutdown_grace_ms); }},
     {"handshake_timeout_ms",
      [](const Key& k, ServerConfig* c) { return read_unsigned(k, &c->handshake_timeout_ms); }},
+    {"write_timeout_ms", [](const Key& k, ServerConfig* c) { return read_unsigned(k, &c->write_timeout_ms); }},
     {"durability", [](const Key& k, ServerConfig* c) { return read_string(k, &c->durability); }},
     {"direct_io", [](const Key& k, ServerConfig* c) { return read_bool(k, &c->direct_io); }},
     {"page_cache_window_mib",
@@ -242,6 +243,7 @@ Status validate_server(const ServerConfig& c) {
       {"read_count_max", c.read_count_max, 1, 1'000'000},
       {"shutdown_grace_ms", c.shutdown_grace_ms, 0, 3'600'000},
       {"handshake_timeout_ms", c.handshake_timeout_ms, 1, 3'600'000},
+      {"write_timeout_ms", c.write_timeout_ms, 1, 3'600'000},
       {"page_cache_window_mib", c.page_cache_window_mib, 0, 1ull << 30},  // up to 1 PiB
   };
   for (const Range& range : ranges) {

@@ -42,6 +42,7 @@ struct ServerConfig {
   uint32_t read_count_max = 10'000;             // events in one read or subscription batch
   uint32_t shutdown_grace_ms = 10'000;          // to finish in-flight requests at shutdown
   uint32_t handshake_timeout_ms = 10'000;       // a connection without a valid Hello by then is closed
+  uint32_t write_timeout_ms = 60'000;           // a reply write not finished by then closes the connection
   std::string durability = "always";            // "always" or "none" (benchmarks only)
   bool direct_io = false;                       // log writes bypass the page cache (StoreOptions::direct_io)
   uint64_t page_cache_window_mib = 256;         // of the log kept cached behind its end; 0: all (StoreOptions::page_cache_window_bytes)

@@ -49,6 +49,9 @@ void add_options(CLI::App& app, Flags& flags) {
   app.add_option("--handshake-timeout-ms", v.handshake_timeout_ms,
                  "a connection that has not completed the handshake by then is closed")
       ->capture_default_str();
+  app.add_option("--write-timeout-ms", v.write_timeout_ms,
+                 "a connection whose peer has not taken a write of replies by then is closed (it stopped reading)")
+      ->capture_default_str();
   app.add_option("--durability", v.durability, "\"always\" (fsync before ack) or \"none\" (benchmarks only)")
       ->capture_default_str();
   app.add_option("--direct-io", v.direct_io,
@@ -78,6 +81,7 @@ void apply_given(const CLI::App& app, const ServerConfig& given, ServerConfig* c
   if (set("--read-count-max")) config->read_count_max = given.read_count_max;
   if (set("--shutdown-grace-ms")) config->shutdown_grace_ms = given.shutdown_grace_ms;
   if (set("--handshake-timeout-ms")) config->handshake_timeout_ms = given.handshake_timeout_ms;
+  if (set("--write-timeout-ms")) config->write_timeout_ms = given.write_timeout_ms;
   if (set("--durability")) config->durability = given.durability;
   if (set("--direct-io")) config->direct_io = given.direct_io;
   if (set("--page-cache-window-mib")) config->page_cache_window_mib = given.page_cache_window_mib;

@@ -63,6 +63,7 @@ Session::Session(asio::ip::tcp::socket socket, Strand strand, const Services& se
     : socket_(std::move(socket)),
       strand_(std::move(strand)),
       timer_(strand_),
+      write_timer_(strand_),
       services_(services),
       registry_(registry),
       peer_(peer_of(socket_)),

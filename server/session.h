@@ -100,6 +100,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void queue_frame(flatbuffers::DetachedBuffer frame);
   void start_write();
   void on_write(const asio::error_code& error);
+  void watch_writes();
   void fail(wire::ErrorCode code, std::string_view message);
   void enter_closing(std::string_view reason);
   void maybe_finish_closing();
@@ -115,6 +116,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::ip::tcp::socket socket_;
   Strand strand_;
   asio::steady_timer timer_;  // the handshake timeout, then the closing linger
+  asio::steady_timer write_timer_;  // watch_writes(): a write stuck for write_timeout_ms
   const Services& services_;
   SessionRegistry& registry_;
   const std::string peer_;
@@ -133,6 +135,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<OutChunk> pending_;  // not yet handed to the socket
   std::vector<OutChunk> writing_;  // the async_write in progress
   bool write_active_ = false;
+  uint64_t write_generation_ = 0;          // writes started
+  uint64_t watched_write_generation_ = 0;  // write_generation_ at the watch's last look
+  bool write_watch_armed_ = false;
   size_t queued_bytes_ = 0;        // pending_ + writing_
 
   std::map<uint64_t, std::unique_ptr<Subscription>> subscriptions_;

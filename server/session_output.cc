@@ -100,6 +100,31 @@ void Session::start_write() {
   asio::async_write(socket_, buffers, [self = shared_from_this()](const asio::error_code& error, size_t) {
     self->on_write(error);
   });
+  ++write_generation_;
+  if (!write_watch_armed_) watch_writes();
+}
+
+// A peer that stopped reading keeps a write from finishing: the connection goes
+// instead of holding its slot and buffers for ever. A timer per write would cost a
+// timer-queue update per reply; this one looks every half write_timeout_ms and closes
+// when the same write was in progress at the previous look (so after between a half
+// and the whole timeout).
+void Session::watch_writes() {
+  write_watch_armed_ = true;
+  const auto half = std::max<uint32_t>(services_.config->write_timeout_ms / 2, 1);
+  write_timer_.expires_after(std::chrono::milliseconds(half));
+  write_timer_.async_wait([self = shared_from_this()](const asio::error_code& error) {
+    self->write_watch_armed_ = false;
+    if (error || self->state_ == State::kClosed) return;
+    if (self->write_active_ && self->write_generation_ == self->watched_write_generation_) {
+      log_warning("closing a connection whose peer stopped reading",
+                  {{"peer", self->peer_}, {"queued_bytes", self->queued_bytes_}});
+      self->close_now("write timeout: the peer does not read");
+      return;
+    }
+    self->watched_write_generation_ = self->write_generation_;
+    if (self->write_active_) self->watch_writes();
+  });
 }
 
 void Session::on_write(const asio::error_code& error) {
@@ -158,6 +183,7 @@ void Session::close_now(std::string_view reason) {
   const bool was_closing = state_ == State::kClosing;
   state_ = State::kClosed;
   timer_.cancel();
+  write_timer_.cancel();
   end_subscriptions(wire::ErrorCode::None, "", /*send_ended=*/false);
   asio::error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);

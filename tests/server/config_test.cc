@@ -46,6 +46,7 @@ frame_bytes_max = 1048576
 read_count_max = 500
 shutdown_grace_ms = 2500
 handshake_timeout_ms = 1500
+write_timeout_ms = 2500
 durability = "none"
 direct_io = true
 page_cache_window_mib = 64
@@ -98,6 +99,7 @@ TEST(ConfigFile, EveryKeyRoundTrips) {
   EXPECT_EQ(config.read_count_max, 500u);
   EXPECT_EQ(config.shutdown_grace_ms, 2500u);
   EXPECT_EQ(config.handshake_timeout_ms, 1500u);
+  EXPECT_EQ(config.write_timeout_ms, 2500u);
   EXPECT_EQ(config.durability, "none");
   EXPECT_TRUE(config.direct_io);
   EXPECT_FALSE(ServerConfig{}.direct_io) << "direct I/O is opt-in";
@@ -276,6 +278,7 @@ TEST(ValidateConfig, EveryNumberIsRangeChecked) {
       {[](ServerConfig& c) { c.read_count_max = 0; }, "server.read_count_max"},
       {[](ServerConfig& c) { c.shutdown_grace_ms = 3'600'001; }, "server.shutdown_grace_ms"},
       {[](ServerConfig& c) { c.handshake_timeout_ms = 0; }, "server.handshake_timeout_ms"},
+      {[](ServerConfig& c) { c.write_timeout_ms = 0; }, "server.write_timeout_ms"},
       {[](ServerConfig& c) { c.page_cache_window_mib = (1ull << 30) + 1; }, "server.page_cache_window_mib"},
   };
   for (const Case& test_case : cases) {

@@ -76,17 +76,16 @@ TEST_F(HandshakeTest, TheTokenNeverAppearsInTheLog) {
 // handshake_timeout_ms, however it trickles bytes, so idle or slow sockets cannot pile
 // up against connections_max; one that completed it stays.
 TEST(HandshakeTimeoutTest, AConnectionWithoutAHelloIsClosedAfterTheTimeout) {
-  const std::string data_dir = fresh_data_dir("handshake-timeout");
-  auto server = start_server(data_dir, "", {"--handshake-timeout-ms", "300"});
-  ASSERT_NE(server, nullptr);
-  const std::string token = read_admin_token(data_dir);
-  auto ready = connect_ready(server->port(), token);
+  OwnServer server("handshake-timeout", {"--handshake-timeout-ms", "300"});
+  ASSERT_TRUE(server.ok());
+  const std::string& token = server.token();
+  auto ready = connect_ready(server.port(), token);
   ASSERT_NE(ready, nullptr);
 
   // A silent connection, and one that sends the first bytes of a Hello, one a time
   const auto started = std::chrono::steady_clock::now();
-  auto silent = RawConnection::connect(server->port());
-  auto trickling = RawConnection::connect(server->port());
+  auto silent = RawConnection::connect(server.port());
+  auto trickling = RawConnection::connect(server.port());
   ASSERT_TRUE(silent && trickling);
   const flatbuffers::DetachedBuffer partial = hello(1, token);
   for (size_t i = 0; i < 6; ++i) {
@@ -99,9 +98,8 @@ TEST(HandshakeTimeoutTest, AConnectionWithoutAHelloIsClosedAfterTheTimeout) {
   EXPECT_TRUE(trickling->wait_closed(std::chrono::seconds(10)));
   EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(300));
   EXPECT_EQ(call(*ready, ping(2)).type(), wire::Body::Pong);
-  EXPECT_NE(server->log().find("handshake timeout"), std::string::npos) << server->log();
-  EXPECT_EQ(server->stop(), 0) << server->log();
-  remove_data_dir(data_dir);
+  const std::string log = server.process().log();
+  EXPECT_NE(log.find("handshake timeout"), std::string::npos) << log;
 }
 
 }  // namespace

@@ -139,12 +139,10 @@ TEST_F(TenantLimitsTest, ReadPagesAreCutToFitTheFrameAndResumeExactly) {
 // A query waiting for a min_position the log has not reached holds a pool thread;
 // at most half the pool (here 1 of 2 threads) may wait, so other queries still run.
 TEST(WaitingQueryLimitTest, QueriesWaitingForTheLogAreCappedAtHalfThePool) {
-  const std::string data_dir = fresh_data_dir("waitcap");
-  auto server = start_server(data_dir, "", {"--command-threads", "2"});
-  ASSERT_NE(server, nullptr);
-  const std::string token = read_admin_token(data_dir);
-  auto waiter = connect_ready(server->port(), token);
-  auto other = connect_ready(server->port(), token);
+  OwnServer server("waitcap", {"--command-threads", "2"});
+  ASSERT_TRUE(server.ok());
+  auto waiter = connect_ready(server.port(), server.token());
+  auto other = connect_ready(server.port(), server.token());
   ASSERT_TRUE(waiter && other);
   const auto count_query = [](uint64_t id, uint64_t min_position, uint32_t timeout_ms) {
     return query(id, wire::QueryKind::StatusCountQuery, [](auto& b) { return wire::CreateStatusCountQuery(b).Union(); },
@@ -163,21 +161,40 @@ TEST(WaitingQueryLimitTest, QueriesWaitingForTheLogAreCappedAtHalfThePool) {
   EXPECT_EQ(timed_out->error_code(), wire::ErrorCode::Timeout);
   // The slot is free again.
   EXPECT_EQ(call(*other, count_query(4, far_ahead, 50)).error_code(), wire::ErrorCode::Timeout);
-  EXPECT_EQ(server->stop(), 0) << server->log();
-  remove_data_dir(data_dir);
+}
+
+// A peer that stops reading while replies are being written keeps the write from
+// finishing; after write_timeout_ms the server closes the connection instead of
+// holding its slot and buffers for ever.
+TEST(WriteTimeoutTest, APeerThatStopsReadingIsClosedAfterTheWriteTimeout) {
+  OwnServer server("writetimeout", {"--write-timeout-ms", "300"});
+  ASSERT_TRUE(server.ok());
+  auto observer = connect_ready(server.port(), server.token());
+  auto silent = connect_ready(server.port(), server.token());
+  ASSERT_TRUE(observer && silent);
+  for (uint64_t i = 0; i < 8; ++i) {
+    ASSERT_EQ(call(*observer, append(10 + i, {{"big", {{"Big", std::string(512 * 1024, 'x')}}}})).type(),
+              wire::Body::AppendOk);
+  }
+  // Twenty 4 MiB pages, never read: more than the socket buffers take.
+  for (uint64_t i = 0; i < 20; ++i) ASSERT_TRUE(silent->send(read_all(100 + i, 1, 8)));
+  EXPECT_EQ(wait_for_connections_at_most(*observer, 1), 1u) << "the silent peer was not closed";
+  EXPECT_TRUE(silent->wait_closed());
+  EXPECT_EQ(call(*observer, ping(3)).type(), wire::Body::Pong);
+  const std::string log = server.process().log();
+  EXPECT_NE(log.find("closing a connection whose peer stopped reading"), std::string::npos) << log;
 }
 
 class ConnectionLimitTest : public ::testing::Test {};
 
 TEST_F(ConnectionLimitTest, ConnectionsOverTheLimitAreRefusedWithBusy) {
-  const std::string data_dir = fresh_data_dir("connlimit");
-  auto server = start_server(data_dir, "", {"--connections-max", "2"});
-  ASSERT_NE(server, nullptr);
-  const std::string token = read_admin_token(data_dir);
-  auto first = connect_ready(server->port(), token);
-  auto second = connect_ready(server->port(), token);
+  OwnServer server("connlimit", {"--connections-max", "2"});
+  ASSERT_TRUE(server.ok());
+  const std::string& token = server.token();
+  auto first = connect_ready(server.port(), token);
+  auto second = connect_ready(server.port(), token);
   ASSERT_TRUE(first && second);
-  auto third = RawConnection::connect(server->port());
+  auto third = RawConnection::connect(server.port());
   ASSERT_NE(third, nullptr);
   auto refused = third->read_frame();
   ASSERT_TRUE(refused.has_value());
@@ -187,7 +204,7 @@ TEST_F(ConnectionLimitTest, ConnectionsOverTheLimitAreRefusedWithBusy) {
   first.reset();
   std::unique_ptr<RawConnection> again;
   for (int attempt = 0; attempt < 100 && again == nullptr; ++attempt) {
-    auto candidate = RawConnection::connect(server->port());
+    auto candidate = RawConnection::connect(server.port());
     ASSERT_NE(candidate, nullptr);
     ASSERT_TRUE(candidate->send(hello(1, token)));
     auto reply = candidate->read_frame();
@@ -200,8 +217,6 @@ TEST_F(ConnectionLimitTest, ConnectionsOverTheLimitAreRefusedWithBusy) {
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(call(*again, ping(2)).type(), wire::Body::Pong);
   EXPECT_EQ(call(*second, ping(3)).type(), wire::Body::Pong);
-  EXPECT_EQ(server->stop(), 0) << server->log();
-  remove_data_dir(data_dir);
 }
 
 }  // namespace

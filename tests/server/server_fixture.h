@@ -57,6 +57,35 @@ inline std::unique_ptr<ServerProcess> start_server(const std::string& data_dir, 
   return std::move(started).value();
 }
 
+// A test's own orderlogd, for tests that need other flags than the shared one: started
+// on a fresh data directory, stopped at the end (a test failure unless it exits 0),
+// its directory removed. Check ok() before using it.
+class OwnServer {
+ public:
+  OwnServer(const std::string& name, std::vector<std::string> args, const std::string& toml = "")
+      : data_dir_(fresh_data_dir(name)), server_(start_server(data_dir_, toml, std::move(args))) {
+    if (server_ != nullptr) token_ = read_admin_token(data_dir_);
+  }
+  ~OwnServer() {
+    if (server_ != nullptr && server_->running()) {
+      EXPECT_EQ(server_->stop(), 0) << server_->log();
+    }
+    remove_data_dir(data_dir_);
+  }
+  OwnServer(const OwnServer&) = delete;
+  OwnServer& operator=(const OwnServer&) = delete;
+
+  bool ok() const { return server_ != nullptr; }
+  ServerProcess& process() { return *server_; }
+  uint16_t port() const { return server_->port(); }
+  const std::string& token() const { return token_; }
+
+ private:
+  std::string data_dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string token_;
+};
+
 // Connects and shakes hands; nullptr (with a test failure) if that fails.
 inline std::unique_ptr<RawConnection> connect_ready(uint16_t port, const std::string& token) {
   auto connection = RawConnection::connect(port);
