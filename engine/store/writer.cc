@@ -408,7 +408,8 @@ void Writer::complete_batch(Batch& batch) {
     // A request refused on its own (a version conflict, or read-only already) keeps
     // its answer; one that would have succeeded gets the batch's failure.
     if (!batch.failure.is_ok() && (!request->outcome.has_value() || request->outcome->is_ok())) {
-      request->outcome = batch.failure.with_context("append not written, the store is now read-only");
+      request->outcome = batch.failure.with_context(
+          "append not acknowledged (after a restart it may or may not be in the log); the store is now read-only");
     }
     complete(std::move(request));
   }
