@@ -3,6 +3,7 @@
 // versions derived from the first chunk's result, so a chunk can only land right
 // after its predecessor; a reordering or a concurrent writer fails loudly with
 // WrongExpectedVersion instead of interleaving silently.
+#include <algorithm>
 #include <future>
 
 #include "orderlog/client/client.h"
@@ -12,23 +13,29 @@ namespace {
 
 // Without a server limit, chunks stay modest so one chunk never monopolises the writer.
 constexpr size_t kEventsPerChunkDefault = 1000;
-// Per-event framing overhead on the wire (table, vtable, ids, offsets), generously.
-constexpr size_t kEventOverheadBytes = 128;
+// Per-event overhead, generously: on the wire (table, vtable, ids, offsets) and in the
+// log record the server encodes (frame header, positions, timestamps, the stream id).
+constexpr size_t kEventOverheadBytes = 192;
+// The server refuses an append whose encoded events exceed 4 MiB (protocol.md §4),
+// whatever its frame size; a quarter is left for the estimate's error.
+constexpr size_t kChunkBytesMax = size_t{3} << 20;
 
-size_t encoded_bytes_estimate(const NewEvent& event) {
-  size_t bytes = kEventOverheadBytes + event.type.size() + event.payload.size();
+size_t encoded_bytes_estimate(const NewEvent& event, size_t stream_id_bytes) {
+  size_t bytes = kEventOverheadBytes + stream_id_bytes + event.type.size() + event.payload.size();
   for (const Tag& tag : event.tags) bytes += tag.key.size() + tag.value.size() + 16;
   return bytes;
 }
 
-std::vector<std::vector<NewEvent>> split(std::vector<NewEvent> events, const ServerInfo& server) {
+std::vector<std::vector<NewEvent>> split(std::vector<NewEvent> events, size_t stream_id_bytes,
+                                         const ServerInfo& server) {
   const size_t events_max = server.events_per_append_max > 0 ? server.events_per_append_max : kEventsPerChunkDefault;
-  // Leave a quarter of the frame for the envelope and the estimate's error.
-  const size_t bytes_max = server.frame_bytes_max > 0 ? server.frame_bytes_max / 4 * 3 : size_t{12} << 20;
+  // Within the append limit, and leaving a quarter of the frame for the envelope.
+  const size_t bytes_max = server.frame_bytes_max > 0 ? std::min(kChunkBytesMax, size_t{server.frame_bytes_max} / 4 * 3)
+                                                      : kChunkBytesMax;
   std::vector<std::vector<NewEvent>> chunks(1);
   size_t chunk_bytes = 0;
   for (NewEvent& event : events) {
-    const size_t bytes = encoded_bytes_estimate(event);
+    const size_t bytes = encoded_bytes_estimate(event, stream_id_bytes);
     if (!chunks.back().empty() && (chunks.back().size() == events_max || chunk_bytes + bytes > bytes_max)) {
       chunks.emplace_back();
       chunk_bytes = 0;
@@ -51,7 +58,7 @@ Result<AppendResult> Client::append_batch(std::string stream_id, ExpectedVersion
                                           std::vector<NewEvent> events) {
   if (events.empty()) return Error{ErrorCode::InvalidArgument, "append_batch needs at least one event", 0, {}};
   if (on_io_thread()) return blocking_call_from_callback();
-  std::vector<std::vector<NewEvent>> chunks = split(std::move(events), server_info());
+  std::vector<std::vector<NewEvent>> chunks = split(std::move(events), stream_id.size(), server_info());
   const bool chain = expected.kind() != ExpectedVersion::Kind::Any;
 
   // The first chunk alone when later chunks need its resulting version.

@@ -178,6 +178,22 @@ TEST_F(ClientEvents, AppendBatchSplitsAtTheServerLimitAndKeepsOrder) {
   EXPECT_EQ(tail->events[5].payload, std::to_string(count - 1));
 }
 
+// The server takes at most 4 MiB of encoded events per append, whatever its frame
+// size: a batch of 8 MiB goes in chunks under that.
+TEST_F(ClientEvents, AppendBatchSplitsAtTheAppendByteLimit) {
+  auto client = connect();
+  const std::string stream = unique("bytes");
+  std::vector<NewEvent> events;
+  for (size_t i = 0; i < 2000; ++i) events.push_back(event("E", std::to_string(i) + std::string(4096, 'p')));
+  Result<AppendResult> appended = client->append_batch(stream, ExpectedVersion::no_stream(), std::move(events));
+  ASSERT_TRUE(appended.ok()) << appended.error().to_string();
+  EXPECT_EQ(appended->stream_versions[0], 2000u);
+  Result<ReadPage> last = client->read_stream(stream, 2000, Direction::Forward, 1);
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(last->events.size(), 1u);
+  EXPECT_EQ(last->events[0].payload.substr(0, 5), "1999p");
+}
+
 TEST_F(ClientEvents, OverTheServerLimitIsRefusedBeforeSending) {
   auto client = connect();
   std::vector<NewEvent> events(client->server_info().events_per_append_max + 1, event("E"));
