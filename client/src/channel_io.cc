@@ -24,6 +24,9 @@ Error connection_failed(std::string message) { return Error{ErrorCode::Connectio
 std::string Channel::Impl::peer() const { return options_.host + ":" + std::to_string(options_.port); }
 
 void Channel::Impl::request_connect() {
+  // A request submitted just before close() may have posted this after it: a closed
+  // channel never connects again (the connection would keep the loop running).
+  if (closed_) return;
   const auto delay = reconnect_at_ - Clock::now();
   if (delay <= Clock::duration::zero()) {
     start_connect();
