@@ -80,6 +80,20 @@ struct OrderService::Impl {
                                   std::to_string(snapshot->schema_version) + "); replaying its events");
       return std::nullopt;
     }
+    // Snapshots are derived data kept apart from the log: after the log was restored
+    // from an older backup (or lost acknowledged appends with durability `none`), a
+    // snapshot may describe events the log does not hold. Its last event must be in
+    // the log, at the position the snapshot recorded.
+    if (record->state.version > 0) {
+      Result<ReadSlice> last = store.read_stream(stream, StreamVersion{record->state.version}, ReadDirection::kForward, 1);
+      if (!last.is_ok() || last->events.empty() || last->events[0].position.value != record->last_position) {
+        snapshots_skipped.fetch_add(1, std::memory_order_relaxed);
+        log(LogLevel::kWarning, "ignoring a snapshot of " + stream + " at version " +
+                                    std::to_string(record->state.version) +
+                                    " that the log does not match; replaying its events");
+        return std::nullopt;
+      }
+    }
     snapshot_loads.fetch_add(1, std::memory_order_relaxed);
     return record;
   }

@@ -139,6 +139,60 @@ TEST_F(SnapshotEquivalenceTest, SnapshotOfAnUnknownSchemaVersionIsSkipped) {
   EXPECT_EQ(reader.stats().snapshot_loads, 0u);
 }
 
+// The log restored from an older backup while snapshots/ is kept: a snapshot of
+// events the log does not hold is skipped, so the order loads as the log says and
+// takes commands again (it would otherwise expect a version the stream never reaches).
+TEST_F(SnapshotEquivalenceTest, SnapshotAheadOfARestoredLogIsSkipped) {
+  const auto run = [](OrderService& service, const Command& command) {
+    CommandContext context;
+    context.command_id = EventId::generate();
+    Result<CommandOutcome> outcome = service.execute(command, context);
+    ASSERT_TRUE(outcome.is_ok()) << outcome.status().to_string();
+    ASSERT_TRUE(std::holds_alternative<CommandResult>(*outcome));
+  };
+  {
+    OrderService early(*store_, with_snapshots(nullptr, 0));
+    ASSERT_NO_FATAL_FAILURE(run(early, CreateOrder{"o-r", "c", "EUR", {}}));
+    for (int i = 0; i < 3; ++i) ASSERT_NO_FATAL_FAILURE(run(early, AddItem{"o-r", {"a" + std::to_string(i), 1, 100}, ""}));
+  }
+  std::unique_ptr<MemEnv> backup = env_->crash_copy();  // the log at version 4
+  std::unique_ptr<SnapshotStore> snapshots = open_snapshots(env_.get());
+  ASSERT_NE(snapshots, nullptr);
+  {
+    OrderService later(*store_, with_snapshots(snapshots.get(), 2));
+    for (int i = 0; i < 6; ++i) ASSERT_NO_FATAL_FAILURE(run(later, AddItem{"o-r", {"b" + std::to_string(i), 1, 100}, ""}));
+    ASSERT_GT(later.stats().snapshots_saved, 0u);
+  }
+  ASSERT_OK(snapshots->close());
+  snapshots.reset();
+  store_.reset();
+
+  // The backup's log with today's snapshots.
+  ASSERT_OK(backup->create_dir("/db/snapshots"));
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> files, env_->list_dir("/db/snapshots"));
+  for (const std::string& name : files) {
+    ASSERT_OK_AND_ASSIGN(std::string bytes, env_->contents("/db/snapshots/" + name));
+    backup->set_contents("/db/snapshots/" + name, bytes);
+  }
+  ASSERT_OK_AND_ASSIGN(store_, orderlog::testing::open_store(*backup));
+  // Declared after `backup`, so they go before it (and before the store, reset below).
+  struct Closer {
+    std::unique_ptr<EventStore>& store;
+    ~Closer() { store.reset(); }
+  } closer{store_};
+  std::unique_ptr<SnapshotStore> kept = open_snapshots(backup.get());
+  ASSERT_NE(kept, nullptr);
+  OrderService restored(*store_, with_snapshots(kept.get(), 2));
+  ASSERT_OK_AND_ASSIGN(OrderState state, restored.load("o-r"));
+  EXPECT_EQ(state.version, 4u);
+  EXPECT_EQ(state.lines.size(), 3u);
+  EXPECT_GE(restored.stats().snapshots_skipped, 1u);
+  ASSERT_NO_FATAL_FAILURE(run(restored, AddItem{"o-r", {"c", 1, 100}, ""}));
+  ASSERT_OK_AND_ASSIGN(OrderState after, restored.load("o-r"));
+  EXPECT_EQ(after.version, 5u);
+  ASSERT_OK(kept->close());
+}
+
 TEST_F(SnapshotEquivalenceTest, LoadingALongOrderReadsOnlyTheEventsAfterItsSnapshot) {
   std::unique_ptr<SnapshotStore> snapshots = open_snapshots(env_.get());
   ASSERT_NE(snapshots, nullptr);
