@@ -16,6 +16,11 @@
 #include "orderlog/thread_name.h"
 #include "projections/order_facts.h"
 
+namespace {
+// order::order_stream_id(id) is this followed by the id.
+constexpr std::string_view kOrderStreamPrefix = "order-";
+}  // namespace
+
 namespace orderlog::projections {
 namespace {
 
@@ -190,6 +195,10 @@ Status ProjectionRunner::apply_scanned(std::span<const EventView> order_events, 
   for (const EventView& stored : order_events) {
     if (stored.position.value <= checkpoint) continue;  // folded in already: a repeated delivery
     OL_CHECK(stored.position.value <= scanned_to);
+    // The domain writes an order's events to "order-<id>" only. An event of the same
+    // type name elsewhere is another application's (or written around the domain by a
+    // tenant who may write there): neither folded in nor able to stop the runner.
+    if (!stored.stream_id.starts_with(kOrderStreamPrefix)) continue;
     Result<order::Event> event = order::decode_event(upcasters_, stored);
     if (!event.is_ok()) {
       // What precedes it is applied, so the checkpoint stops right before the event
@@ -199,6 +208,7 @@ Status ProjectionRunner::apply_scanned(std::span<const EventView> order_events, 
       applied_to = stored.position.value - 1;
       break;
     }
+    if (stored.stream_id.substr(kOrderStreamPrefix.size()) != order_id_of(*event)) continue;  // names another order
     decoded.push_back({&stored, std::move(event).value()});
   }
   if (applied_to <= checkpoint) return status;

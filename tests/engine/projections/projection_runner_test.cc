@@ -476,6 +476,38 @@ TEST_F(ProjectionRunnerTest, AFailedSaveIsReportedAndKeepsThePreviousFile) {
   ASSERT_OK(revenue->close());
 }
 
+// Order events belong to their order's stream. One of an order type elsewhere (another
+// application's, or written around the domain), or one in an order stream naming
+// another order, is neither folded in nor able to stop the runner.
+TEST_F(ProjectionRunnerTest, OrderEventsOutsideTheirOrdersStreamAreIgnored) {
+  auto summaries = open_projection<projections::OrderSummaryProjection>(fast_options(*store_, env_));
+  script_->create("o1", "alice");
+  const order::EncodedEvent forged = order::encode_event(order::OrderCreated{"x", "mallory", "EUR", {}});
+  const auto spec_of = [](const order::EncodedEvent& encoded) {
+    EventSpec spec;
+    spec.type = encoded.type;
+    spec.schema_version = encoded.schema_version;
+    spec.payload.assign(reinterpret_cast<const char*>(encoded.payload.data()), encoded.payload.size());
+    return spec;
+  };
+  for (const char* stream : {"misc-1", "order-o1", "order-y"}) {
+    const EventBatch batch(std::vector<EventSpec>{spec_of(forged)});
+    ASSERT_OK(store_->append(stream, ExpectedVersion::any(), batch.events()));
+  }
+  const EventBatch garbage = make_event("ItemAdded", "this is not a FlatBuffer");
+  ASSERT_OK(store_->append("misc-2", ExpectedVersion::any(), garbage.events()));
+  script_->create("o2", "bob");
+
+  ASSERT_OK(summaries->wait_for(store_->committed_position(), 10s));
+  EXPECT_OK(summaries->progress().failure);
+  EXPECT_OK(summaries->find("o1", projections::ReadConsistency{}));
+  EXPECT_OK(summaries->find("o2", projections::ReadConsistency{}));
+  const Result<projections::OrderSummary> forged_order = summaries->find("x", projections::ReadConsistency{});
+  EXPECT_EQ(forged_order.status().code(), StatusCode::kNotFound) << "an order nobody created through the domain";
+  EXPECT_EQ(summaries->progress().order_events_applied, 2u);
+  ASSERT_OK(summaries->close());
+}
+
 TEST_F(ProjectionRunnerTest, AnOrderEventThatDoesNotDecodeStopsTheRunnerAndIsReported) {
   // Given a projection, and an "OrderCreated" event whose payload is not one
   LogCapture log;
