@@ -18,12 +18,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -217,7 +219,14 @@ client::Result<client::ClientOptions> client_options(const BenchOptions& options
   const size_t colon = options.address.rfind(':');
   if (colon == std::string::npos) return client::Error{client::ErrorCode::BadRequest, "--addr must be host:port"};
   result.host = options.address.substr(0, colon);
-  result.port = static_cast<uint16_t>(std::stoul(options.address.substr(colon + 1)));
+  const std::string_view port = std::string_view(options.address).substr(colon + 1);
+  unsigned value = 0;
+  const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (result.host.empty() || port.empty() || error != std::errc() || end != port.data() + port.size() || value == 0 ||
+      value > 65535) {
+    return client::Error{client::ErrorCode::BadRequest, "--addr must be host:port with a port from 1 to 65535"};
+  }
+  result.port = static_cast<uint16_t>(value);
   result.token = options.token;
   if (!options.token_file.empty()) {
     std::ifstream in(options.token_file);
