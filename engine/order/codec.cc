@@ -31,6 +31,13 @@ OrderLine read_line(const fbo::OrderLine* line) {
   return {line->sku()->str(), line->quantity(), line->unit_price_minor()};
 }
 
+// The domain never records a line outside these bounds; a stored one that is (written
+// around the domain, or upcast from a legacy event) would overflow the order's totals.
+bool line_in_bounds(const OrderLine& line) {
+  return !line.sku.empty() && line.sku.size() <= kIdBytesMax && line.quantity >= 1 && line.quantity <= kQuantityMax &&
+         line.unit_price_minor >= 0 && line.unit_price_minor <= kUnitPriceMinorMax;
+}
+
 struct Encoder {
   FlatBufferBuilder& b;
 
@@ -71,19 +78,29 @@ const Table* verified(std::span<const std::byte> payload) {
 
 Result<Event> decode_current(std::string_view type, std::span<const std::byte> payload) {
   const auto corrupt = [&] { return Status::corruption(std::string(type) + " payload does not verify"); };
+  const auto out_of_bounds = [&] {
+    return Status::corruption(std::string(type) + " has a line outside the domain's bounds (SKU length, quantity, "
+                              "unit price or line count)");
+  };
   if (type == "OrderCreated") {
     const auto* e = verified<fbo::OrderCreated>(payload);
     if (e == nullptr) return corrupt();
     OrderCreated event{e->order_id()->str(), e->customer_id()->str(), e->currency()->str(), {}};
     if (e->lines() != nullptr) {
-      for (const fbo::OrderLine* line : *e->lines()) event.lines.push_back(read_line(line));
+      if (e->lines()->size() > kItemLinesMax) return out_of_bounds();
+      for (const fbo::OrderLine* line : *e->lines()) {
+        event.lines.push_back(read_line(line));
+        if (!line_in_bounds(event.lines.back())) return out_of_bounds();
+      }
     }
     return Event(std::move(event));
   }
   if (type == "ItemAdded") {
     const auto* e = verified<fbo::ItemAdded>(payload);
     if (e == nullptr) return corrupt();
-    return Event(ItemAdded{e->order_id()->str(), read_line(e->line()), e->currency()->str()});
+    ItemAdded event{e->order_id()->str(), read_line(e->line()), e->currency()->str()};
+    if (!line_in_bounds(event.line)) return out_of_bounds();
+    return Event(std::move(event));
   }
   if (type == "ItemRemoved") {
     const auto* e = verified<fbo::ItemRemoved>(payload);
@@ -123,12 +140,15 @@ std::optional<int64_t> parse_decimal_price(std::string_view text) {
       fraction_digits = 0;
     } else if (c >= '0' && c <= '9' && fraction_digits < 2) {
       units = units * 10 + (c - '0');
+      // Above the domain's bound, and before int64 could overflow.
+      if (units > kUnitPriceMinorMax) return std::nullopt;
       if (fraction_digits >= 0) ++fraction_digits;
     } else {
       return std::nullopt;
     }
   }
   for (int digits = std::max(fraction_digits, 0); digits < 2; ++digits) units *= 10;
+  if (units > kUnitPriceMinorMax) return std::nullopt;
   return units;
 }
 

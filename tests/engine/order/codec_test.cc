@@ -79,6 +79,49 @@ TEST(OrderCodec, MalformedV1PriceIsCorruption) {
   }
 }
 
+// Legacy values the domain would never have taken (prices past its bound, which also
+// overflowed int64 while parsing; quantities over kQuantityMax; SKUs over kIdBytesMax)
+// are corruption, not lines whose totals overflow later.
+TEST(OrderCodec, V1ValuesOutsideTheDomainsBoundsAreCorruption) {
+  const UpcasterRegistry upcasters = UpcasterRegistry::standard("EUR");
+  const struct {
+    std::string product;
+    uint32_t quantity;
+    const char* price;
+  } cases[] = {
+      {"mug", 1, "99999999999999999999"},  // 20 digits: overflowed while parsing
+      {"mug", 1, "99999999999999999"},     // 17 digits: overflowed scaling to minor units
+      {"mug", 1, "10000000000.01"},        // one minor unit over kUnitPriceMinorMax
+      {"mug", kQuantityMax + 1, "1.00"},
+      {"mug", 0, "1.00"},
+      {std::string(kIdBytesMax + 1, 'p'), 1, "1.00"},
+  };
+  for (const auto& c : cases) {
+    EncodedEvent stored{"ItemAdded", 1, item_added_v1(c.product, c.quantity, c.price)};
+    EXPECT_EQ(decode_event(upcasters, view_of(stored)).status().code(), StatusCode::kCorruption)
+        << c.price << " x " << c.quantity;
+  }
+  EncodedEvent largest{"ItemAdded", 1, item_added_v1("mug", kQuantityMax, "10000000000.00")};
+  Result<Event> decoded = decode_event(upcasters, view_of(largest));
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+  EXPECT_EQ(std::get<ItemAdded>(*decoded).line.unit_price_minor, kUnitPriceMinorMax);
+}
+
+TEST(OrderCodec, CurrentLinesOutsideTheDomainsBoundsAreCorruption) {
+  const UpcasterRegistry upcasters = UpcasterRegistry::standard("EUR");
+  const std::vector<Event> events = {
+      ItemAdded{"o", {"mug", 1, kUnitPriceMinorMax + 1}, "EUR"},
+      ItemAdded{"o", {"mug", 1, -1}, "EUR"},
+      ItemAdded{"o", {"", 1, 100}, "EUR"},
+      OrderCreated{"o", "c", "EUR", {{"a", 1, 1}, {"b", kQuantityMax + 1, 1}}},
+      OrderCreated{"o", "c", "EUR", std::vector<OrderLine>(kItemLinesMax + 1, OrderLine{"a", 1, 1})},
+  };
+  for (const Event& event : events) {
+    EXPECT_EQ(decode_event(upcasters, view_of(encode_event(event))).status().code(), StatusCode::kCorruption)
+        << event_type_name(event);
+  }
+}
+
 TEST(OrderCodec, EveryTruncationOfAPayloadIsRefused) {
   const UpcasterRegistry upcasters = UpcasterRegistry::standard("EUR");
   const EncodedEvent encoded = encode_event(OrderShipped{"o-1", "DHL", "JD0001"});
