@@ -56,12 +56,15 @@ class Subscription::Impl {
 
   void stop() {
     stopping_ = true;
-    std::lock_guard lock(stop_mutex_);
-    if (!channel_) return;
-    if (channel_->on_io_thread()) {
+    // From a handler, on the io thread, before the lock: another thread's stop() may
+    // hold it while it waits for this very thread (the channel is set before any
+    // handler can run, and never reset).
+    if (channel_ && channel_->on_io_thread()) {
       channel_->disconnect();  // the handler sees it and ends; the owner joins later
       return;
     }
+    std::lock_guard lock(stop_mutex_);
+    if (!channel_) return;
     channel_->shutdown();  // fails the stream with Closed, then joins the io thread
   }
 
@@ -118,7 +121,8 @@ class Subscription::Impl {
 
   bool on_events(const wire::SubscriptionEvents& batch) {
     for (const wire::Event* event : *batch.events()) {
-      if (stopping_) return false;
+      // Ends the stream, so fail() is where Ended is reported (once).
+      if (stopping_) return fail(Error{ErrorCode::Closed, "the subscription was stopped", 0, {}});
       // At-least-once is the contract; skipping what was delivered before a resume
       // makes it exactly-once in practice.
       if (event->position() > last_position()) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -148,6 +149,55 @@ TEST_F(ClientSubscription, StopEndsTheSubscriptionWithClosed) {
   EXPECT_TRUE(recorder.wait_for_state(SubscriptionState::Ended, 1s));
   EXPECT_FALSE((*subscription)->active());
   (*subscription)->stop();  // idempotent
+}
+
+// stop() while the handler is busy with a batch: the rest of the batch is not
+// delivered, and Ended (Closed) is still reported, once.
+TEST_F(ClientSubscription, StopDuringASlowHandlerStillReportsEnded) {
+  auto client = connect();
+  const std::string stream = unique("slow") + "/s";
+  append_numbered(*client, stream, 0, 20);
+  Recorder recorder;
+  std::atomic<int> handled{0};
+  std::atomic<int> ended{0};
+  SubscribeOptions options;
+  options.stream_prefix = stream;
+  auto subscription = client->subscribe(
+      options,
+      [&](const Event&) {
+        if (handled++ == 0) std::this_thread::sleep_for(200ms);
+      },
+      [&](const SubscriptionStatus& status) {
+        if (status.state == SubscriptionState::Ended) {
+          EXPECT_EQ(status.error.code, ErrorCode::Closed);
+          ++ended;
+        }
+      });
+  ASSERT_TRUE(subscription.ok()) << subscription.error().to_string();
+  std::this_thread::sleep_for(50ms);
+  (*subscription)->stop();
+  EXPECT_EQ(ended.load(), 1);
+  EXPECT_FALSE((*subscription)->active());
+  EXPECT_LT(handled.load(), 20) << "the batch went on after stop()";
+}
+
+// A state handler that stops its own subscription when it ends, while the owner
+// stops it too: neither waits for the other.
+TEST_F(ClientSubscription, StopFromTheStateHandlerDuringStopReturns) {
+  auto client = connect();
+  std::atomic<Subscription*> self{nullptr};
+  SubscribeOptions options;
+  options.stream_prefix = unique("selfstop");
+  auto subscription = client->subscribe(
+      options, [](const Event&) {},
+      [&](const SubscriptionStatus& status) {
+        if (status.state == SubscriptionState::Ended && self.load() != nullptr) self.load()->stop();
+      });
+  ASSERT_TRUE(subscription.ok()) << subscription.error().to_string();
+  self = subscription->get();
+  auto stopped = std::async(std::launch::async, [&] { (*subscription)->stop(); });
+  ASSERT_EQ(stopped.wait_for(10s), std::future_status::ready) << "stop() deadlocked with the handler's stop()";
+  EXPECT_FALSE((*subscription)->active());
 }
 
 // Not on the shared server: this one restarts its own. orderlogd picks a new port
