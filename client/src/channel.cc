@@ -195,6 +195,14 @@ Result<std::unique_ptr<Channel>> Channel::open(const ClientOptions& options) {
   std::unique_ptr<EventLoop> own_loop;
   if (options.event_loop == nullptr) own_loop = std::make_unique<EventLoop>();
   EventLoop::Impl& loop = options.event_loop != nullptr ? options.event_loop->impl() : own_loop->impl();
+  // Opening waits for the loop's thread: from a callback on that thread it would wait
+  // for itself (Client::connect or subscribe called from another client's callback on
+  // a shared EventLoop).
+  if (loop.on_thread()) {
+    return Error{ErrorCode::InvalidArgument,
+                 "connecting from a callback on the same event loop would deadlock; connect from another thread", 0,
+                 {}};
+  }
   // Only the channel holds the Impl here: on the error path below, the channel must be
   // the last owner, as it closes the Impl's timers and sockets before its own loop ends.
   std::unique_ptr<Channel> channel(new Channel(std::move(own_loop), std::make_shared<Impl>(options, loop)));

@@ -8,6 +8,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -109,6 +110,32 @@ TEST(ClientEventLoop, BlockingCallOnAnotherClientOfTheLoopIsRefusedNotDeadlocked
 
   // Then the call is refused: it would wait for the thread it runs on
   EXPECT_EQ(inner.get_future().get(), ErrorCode::InvalidArgument);
+}
+
+TEST(ClientEventLoop, ConnectingOrSubscribingFromACallbackOnTheLoopIsRefusedNotDeadlocked) {
+  // Given a client on a shared loop
+  FakeServer server(answer_pings);
+  EventLoop loop;
+  auto first = Client::connect(options_on(server, &loop));
+  ASSERT_TRUE(first.ok());
+
+  // When one of its callbacks connects another client, or subscribes, on that loop
+  std::promise<std::pair<std::optional<ErrorCode>, std::optional<ErrorCode>>> inner;
+  Client* client = first->get();
+  const ClientOptions options = options_on(server, &loop);
+  client->call_async(PingRequest{1}, [&](Result<Pong>) {
+    auto connected = Client::connect(options);
+    auto subscribed = client->subscribe(SubscribeOptions{}, [](const Event&) {});
+    inner.set_value({connected.ok() ? std::nullopt : std::optional(connected.error().code),
+                     subscribed.ok() ? std::nullopt : std::optional(subscribed.error().code)});
+  });
+
+  // Then both are refused: they would wait for the thread they run on
+  auto future = inner.get_future();
+  ASSERT_EQ(future.wait_for(10s), std::future_status::ready) << "deadlocked";
+  const auto [connect_error, subscribe_error] = future.get();
+  EXPECT_EQ(connect_error, ErrorCode::InvalidArgument);
+  EXPECT_EQ(subscribe_error, ErrorCode::InvalidArgument);
 }
 
 TEST(ClientEventLoop, ClientsComeAndGoWhileOthersKeepTheLoopBusy) {
