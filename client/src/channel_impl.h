@@ -50,7 +50,8 @@ struct Connection {
   bool writing = false;        // a write is in flight on this socket
   Frame hello;
   uint64_t hello_id = 0;
-  bool ready = false;  // HelloOk received
+  bool ready = false;     // HelloOk received
+  bool answered = false;  // a request was answered: the connection works, not only its handshake
   std::optional<Error> server_error;  // an Error frame not tied to a request
 };
 

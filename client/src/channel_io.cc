@@ -97,7 +97,6 @@ void Channel::Impl::on_hello(const std::shared_ptr<Connection>& connection, cons
   }
   connection->ready = true;
   connection->handshake_timer.cancel();
-  backoff_.reset();
   bool flush_now = false;
   {
     std::lock_guard lock(mutex_);
@@ -235,6 +234,13 @@ bool Channel::Impl::drain_frames(const std::shared_ptr<Connection>& connection) 
       }
       on_hello(connection, *message);
     } else {
+      // The backoff starts over only once the connection has answered a request: a
+      // server that shakes hands and then drops every connection is not to be
+      // reconnected to at the shortest delay for ever.
+      if (!connection->answered) {
+        connection->answered = true;
+        backoff_.reset();
+      }
       complete(message->request_id(), *message);
     }
     if (connection != connection_) return false;

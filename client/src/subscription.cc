@@ -87,8 +87,11 @@ class Subscription::Impl {
     if (error != nullptr) return fail(*error);
     switch (message->body_type()) {
       case wire::Body::SubscribeOk: return on_subscribed(*message->body_as_SubscribeOk());
-      case wire::Body::SubscriptionEvents: return on_events(*message->body_as_SubscriptionEvents());
+      case wire::Body::SubscriptionEvents:
+        backoff_.reset();  // the stream delivers: the next loss starts from the shortest delay
+        return on_events(*message->body_as_SubscriptionEvents());
       case wire::Body::SubscriptionCaughtUp:
+        backoff_.reset();
         notify({SubscriptionState::CaughtUp, message->body_as_SubscriptionCaughtUp()->position(), {}});
         return true;
       case wire::Body::SubscriptionEnded: {
@@ -108,7 +111,6 @@ class Subscription::Impl {
 
   bool on_subscribed(const wire::SubscribeOk& ok) {
     if (!subscribed_once_ && options_.from_live_end) last_position_.store(ok.start_after(), std::memory_order_release);
-    backoff_.reset();
     if (!subscribed_once_) {
       subscribed_once_ = true;
       started_.set_value(std::nullopt);

@@ -128,6 +128,33 @@ TEST(ClientTransport, LostRequestIsResentOverANewConnection) {
   EXPECT_EQ(server.accepted(), 2);
 }
 
+// A server that accepts the handshake and the subscription, then drops every
+// connection: the resubscribes back off (doubling from 50 ms) instead of starting
+// over at the shortest delay after each handshake.
+TEST(ClientTransport, ResubscribingToAServerThatDropsEveryConnectionBacksOff) {
+  FakeServer server([](FakeConnection& connection, const wire::Message& message) {
+    if (message.body_type() != wire::Body::Subscribe) return;
+    connection.reply(message.request_id(), wire::Body::SubscribeOk,
+                     [](auto& b) { return wire::CreateSubscribeOk(b, 0, 0).Union(); });
+    connection.shutdown();
+  });
+  ClientOptions options = options_for(server);
+  options.reconnect_backoff_min = 50ms;
+  options.reconnect_backoff_max = 5s;
+  auto client = Client::connect(options);
+  ASSERT_TRUE(client.ok());
+  const int before = server.accepted();
+  auto subscription = (*client)->subscribe(SubscribeOptions{}, [](const Event&) {});
+  ASSERT_TRUE(subscription.ok()) << subscription.error().to_string();
+  std::this_thread::sleep_for(1500ms);
+  const int connections = server.accepted() - before;
+  (*subscription)->stop();
+  // Delays drawn from the upper half of 50, 100, 200, 400, 800 ms: at most about six
+  // connections in 1.5 s (at the shortest delay it was 15 or more).
+  EXPECT_LE(connections, 9);
+  EXPECT_GE(connections, 2) << "it did resubscribe";
+}
+
 TEST(ClientTransport, ConnectToAClosedPortFailsQuickly) {
   uint16_t port = 0;
   { FakeServer gone([](FakeConnection&, const wire::Message&) {}); port = gone.port(); }
