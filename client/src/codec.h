@@ -20,6 +20,7 @@ struct Message;
 struct Error;
 struct Event;
 struct HelloOk;
+enum class ErrorCode : uint16_t;
 }  // namespace orderlog::wire
 
 namespace orderlog::client::detail {
@@ -60,6 +61,9 @@ Frame encode_unsubscribe(uint64_t subscription);
 
 Error protocol_error(std::string message);
 Error to_error(const wire::Error& error);
+// An Error of a wire code; a code this client does not know (a newer server's) is
+// Internal, with the number in the message.
+Error error_with_code(wire::ErrorCode code, std::string message);
 Event to_event(const wire::Event& event);
 ServerInfo to_server_info(const wire::HelloOk& hello);
 

@@ -78,13 +78,17 @@ OrderPage to_page(const wire::OrderPageResult& page) {
 
 Error protocol_error(std::string message) { return Error{ErrorCode::ProtocolError, std::move(message), 0, {}}; }
 
-Error to_error(const wire::Error& error) {
+Error error_with_code(wire::ErrorCode wire_code, std::string message) {
   Error out;
-  const auto code = static_cast<uint16_t>(error.code());
+  const auto code = static_cast<uint16_t>(wire_code);
   const bool known = code >= 1 && code <= static_cast<uint16_t>(ErrorCode::Unavailable);
   out.code = known ? static_cast<ErrorCode>(code) : ErrorCode::Internal;
-  out.message = text(error.message());
-  if (!known) out.message = "unknown error code " + std::to_string(code) + ": " + out.message;
+  out.message = known ? std::move(message) : "unknown error code " + std::to_string(code) + ": " + message;
+  return out;
+}
+
+Error to_error(const wire::Error& error) {
+  Error out = error_with_code(error.code(), text(error.message()));
   out.actual_version = error.actual_version();
   out.domain_error = static_cast<DomainErrorCode>(error.domain_error());
   return out;

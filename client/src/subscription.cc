@@ -96,9 +96,9 @@ class Subscription::Impl {
         return true;
       case wire::Body::SubscriptionEnded: {
         const auto* ended = message->body_as_SubscriptionEnded();
-        const auto code = static_cast<ErrorCode>(ended->code());
-        Error reason{ended->code() == wire::ErrorCode::None ? ErrorCode::Closed : code,
-                     ended->message() ? ended->message()->str() : "the server ended the subscription", 0, {}};
+        std::string why = ended->message() ? ended->message()->str() : "the server ended the subscription";
+        Error reason = ended->code() == wire::ErrorCode::None ? Error{ErrorCode::Closed, std::move(why), 0, {}}
+                                                              : detail::error_with_code(ended->code(), std::move(why));
         return fail(reason);
       }
       case wire::Body::Error: return fail(detail::to_error(*message->body_as_Error()));

@@ -118,6 +118,17 @@ TEST(Codec, WrongExpectedVersionDecodesWithActualVersion) {
   EXPECT_EQ(result.error().message, "refused");
 }
 
+// A code from a newer server (also in SubscriptionEnded) is Internal, never an
+// ErrorCode value this client has no name for.
+TEST(Codec, AnUnknownErrorCodeIsInternalAndNamed) {
+  const Error unknown = error_with_code(static_cast<wire::ErrorCode>(999), "new trouble");
+  EXPECT_EQ(unknown.code, ErrorCode::Internal);
+  EXPECT_EQ(unknown.message, "unknown error code 999: new trouble");
+  const Error known = error_with_code(wire::ErrorCode::Unavailable, "restarting");
+  EXPECT_EQ(known.code, ErrorCode::Unavailable);
+  EXPECT_EQ(known.message, "restarting");
+}
+
 TEST(Codec, DomainRuleDecodesWithItsRule) {
   Frame frame = error_reply(wire::ErrorCode::DomainRule, 0, wire::DomainError::InvalidTransition);
   Result<CommandResult> result = decode<CommandResult>(*verified(frame));
