@@ -79,7 +79,7 @@ TEST(HandshakeTimeoutTest, AConnectionWithoutAHelloIsClosedAfterTheTimeout) {
   OwnServer server("handshake-timeout", {"--handshake-timeout-ms", "300"});
   ASSERT_TRUE(server.ok());
   const std::string& token = server.token();
-  auto ready = connect_ready(server.port(), token);
+  auto ready = server.connect();
   ASSERT_NE(ready, nullptr);
 
   // A silent connection, and one that sends the first bytes of a Hello, one a time

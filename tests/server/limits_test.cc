@@ -141,8 +141,8 @@ TEST_F(TenantLimitsTest, ReadPagesAreCutToFitTheFrameAndResumeExactly) {
 TEST(WaitingQueryLimitTest, QueriesWaitingForTheLogAreCappedAtHalfThePool) {
   OwnServer server("waitcap", {"--command-threads", "2"});
   ASSERT_TRUE(server.ok());
-  auto waiter = connect_ready(server.port(), server.token());
-  auto other = connect_ready(server.port(), server.token());
+  auto waiter = server.connect();
+  auto other = server.connect();
   ASSERT_TRUE(waiter && other);
   const auto count_query = [](uint64_t id, uint64_t min_position, uint32_t timeout_ms) {
     return query(id, wire::QueryKind::StatusCountQuery, [](auto& b) { return wire::CreateStatusCountQuery(b).Union(); },
@@ -169,8 +169,8 @@ TEST(WaitingQueryLimitTest, QueriesWaitingForTheLogAreCappedAtHalfThePool) {
 TEST(WriteTimeoutTest, APeerThatStopsReadingIsClosedAfterTheWriteTimeout) {
   OwnServer server("writetimeout", {"--write-timeout-ms", "300"});
   ASSERT_TRUE(server.ok());
-  auto observer = connect_ready(server.port(), server.token());
-  auto silent = connect_ready(server.port(), server.token());
+  auto observer = server.connect();
+  auto silent = server.connect();
   ASSERT_TRUE(observer && silent);
   for (uint64_t i = 0; i < 8; ++i) {
     ASSERT_EQ(call(*observer, append(10 + i, {{"big", {{"Big", std::string(512 * 1024, 'x')}}}})).type(),
@@ -191,8 +191,8 @@ TEST_F(ConnectionLimitTest, ConnectionsOverTheLimitAreRefusedWithBusy) {
   OwnServer server("connlimit", {"--connections-max", "2"});
   ASSERT_TRUE(server.ok());
   const std::string& token = server.token();
-  auto first = connect_ready(server.port(), token);
-  auto second = connect_ready(server.port(), token);
+  auto first = server.connect();
+  auto second = server.connect();
   ASSERT_TRUE(first && second);
   auto third = RawConnection::connect(server.port());
   ASSERT_NE(third, nullptr);

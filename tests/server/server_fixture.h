@@ -57,6 +57,20 @@ inline std::unique_ptr<ServerProcess> start_server(const std::string& data_dir, 
   return std::move(started).value();
 }
 
+// Connects and shakes hands; nullptr (with a test failure) if that fails.
+inline std::unique_ptr<RawConnection> connect_ready(uint16_t port, const std::string& token) {
+  auto connection = RawConnection::connect(port);
+  EXPECT_NE(connection, nullptr) << "cannot connect to port " << port;
+  if (connection == nullptr) return nullptr;
+  EXPECT_TRUE(connection->send(hello(1, token)));
+  auto reply = connection->read_frame();
+  EXPECT_TRUE(reply.has_value()) << "no reply to Hello";
+  if (!reply.has_value()) return nullptr;
+  EXPECT_EQ(reply->type(), wire::Body::HelloOk) << reply->error_message();
+  if (reply->type() != wire::Body::HelloOk) return nullptr;
+  return connection;
+}
+
 // A test's own orderlogd, for tests that need other flags than the shared one: started
 // on a fresh data directory, stopped at the end (a test failure unless it exits 0),
 // its directory removed. Check ok() before using it.
@@ -79,26 +93,14 @@ class OwnServer {
   ServerProcess& process() { return *server_; }
   uint16_t port() const { return server_->port(); }
   const std::string& token() const { return token_; }
+  // A connection that has shaken hands as the admin tenant; nullptr with a failure.
+  std::unique_ptr<RawConnection> connect() const { return connect_ready(port(), token_); }
 
  private:
   std::string data_dir_;
   std::unique_ptr<ServerProcess> server_;
   std::string token_;
 };
-
-// Connects and shakes hands; nullptr (with a test failure) if that fails.
-inline std::unique_ptr<RawConnection> connect_ready(uint16_t port, const std::string& token) {
-  auto connection = RawConnection::connect(port);
-  EXPECT_NE(connection, nullptr) << "cannot connect to port " << port;
-  if (connection == nullptr) return nullptr;
-  EXPECT_TRUE(connection->send(hello(1, token)));
-  auto reply = connection->read_frame();
-  EXPECT_TRUE(reply.has_value()) << "no reply to Hello";
-  if (!reply.has_value()) return nullptr;
-  EXPECT_EQ(reply->type(), wire::Body::HelloOk) << reply->error_message();
-  if (reply->type() != wire::Body::HelloOk) return nullptr;
-  return connection;
-}
 
 // Sends `frame` and returns the next frame (the reply, when nothing else is pending).
 inline Frame call(RawConnection& connection, const flatbuffers::DetachedBuffer& frame) {
