@@ -180,6 +180,14 @@ class Appender {
     return store.append(stream, ExpectedVersion::any(), events_);
   }
 
+  // The same append through append_async: `done` runs on the store's writer thread.
+  void append_next_async(EventStore& store, AppendCallback done) {
+    for (NewEvent& event : events_) event.id = EventId::generate();
+    const StreamAppend append{streams_[next_stream_], ExpectedVersion::any(), events_};
+    next_stream_ = (next_stream_ + 1) % streams_.size();
+    store.append_async(std::span(&append, 1), std::move(done));
+  }
+
  private:
   std::vector<std::string> streams_;
   std::vector<NewEvent> events_;
@@ -396,6 +404,39 @@ struct LoadOptions {
   size_t payload_bytes = 0;
 };
 
+// What a load's appenders have had acknowledged, and the first error any of them met.
+class LoadProgress {
+ public:
+  void add_events(uint64_t events) { events_acked_.fetch_add(events, std::memory_order_relaxed); }
+  void fail(const Status& status) {
+    std::lock_guard lock(error_mutex_);
+    if (error_.is_ok()) error_ = status;
+    failed_.store(true);
+  }
+
+  uint64_t events_acked() const { return events_acked_.load(std::memory_order_relaxed); }
+
+  // Sleeps until at least `target` events were acknowledged; false when an appender failed.
+  bool wait_for_events(uint64_t target) const {
+    while (events_acked() < target) {
+      if (failed_.load()) return false;
+      std::this_thread::sleep_for(kPollInterval);
+    }
+    return !failed_.load();
+  }
+
+  Status error() const {
+    std::lock_guard lock(error_mutex_);
+    return error_;
+  }
+
+ private:
+  std::atomic<bool> failed_{false};
+  std::atomic<uint64_t> events_acked_{0};
+  mutable std::mutex error_mutex_;
+  Status error_;
+};
+
 // Worker threads that append back to back, each to its own streams, until stopped.
 class AppendLoad {
  public:
@@ -412,34 +453,15 @@ class AppendLoad {
     workers_.clear();
   }
 
-  uint64_t events_acked() const { return events_acked_.load(std::memory_order_relaxed); }
-
-  // Sleeps until at least `target` events were acknowledged; false when a worker failed.
-  bool wait_for_events(uint64_t target) const {
-    while (events_acked() < target) {
-      if (failed_.load()) return false;
-      std::this_thread::sleep_for(kPollInterval);
-    }
-    return !failed_.load();
-  }
-
-  Status error() const {
-    std::lock_guard lock(error_mutex_);
-    return error_;
-  }
+  const LoadProgress& progress() const { return progress_; }
 
  private:
   void run_worker(size_t index) {
     Appender appender("w" + std::to_string(index) + "-", options_.events_per_append, options_.payload_bytes);
     while (!stopping_.load(std::memory_order_relaxed)) {
       Result<AppendResult> result = appender.append_next(store_);
-      if (!result) {
-        std::lock_guard lock(error_mutex_);
-        if (error_.is_ok()) error_ = result.status();
-        failed_.store(true);
-        return;
-      }
-      events_acked_.fetch_add(options_.events_per_append, std::memory_order_relaxed);
+      if (!result) return progress_.fail(result.status());
+      progress_.add_events(options_.events_per_append);
     }
   }
 
@@ -447,32 +469,81 @@ class AppendLoad {
   const LoadOptions options_;
   std::vector<std::thread> workers_;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> failed_{false};
-  std::atomic<uint64_t> events_acked_{0};
-  mutable std::mutex error_mutex_;
-  Status error_;
+  LoadProgress progress_;
+};
+
+// `options.threads` appenders without threads of their own: each keeps one append in
+// flight through append_async and sends its next one from the acknowledgement, on the
+// store's writer thread, as orderlogd does for one connection per appender. It
+// measures group commit without a thread wake-up per acknowledged append.
+class AsyncAppendLoad {
+ public:
+  AsyncAppendLoad(EventStore& store, const LoadOptions& options) : store_(store), options_(options) {
+    for (size_t i = 0; i < options_.threads; ++i) {
+      appenders_.push_back(std::make_unique<Appender>("a" + std::to_string(i) + "-", options_.events_per_append,
+                                                      options_.payload_bytes));
+    }
+  }
+  ~AsyncAppendLoad() { stop(); }
+
+  void start() {
+    in_flight_.store(appenders_.size());
+    for (size_t i = 0; i < appenders_.size(); ++i) send(i);
+  }
+
+  // Lets every appender's last append finish; none sends another.
+  void stop() {
+    stopping_.store(true);
+    while (in_flight_.load() > 0) std::this_thread::sleep_for(kPollInterval);
+  }
+
+  const LoadProgress& progress() const { return progress_; }
+
+ private:
+  void send(size_t index) {
+    appenders_[index]->append_next_async(store_, [this, index](Result<AppendResult> result) {
+      if (!result) {
+        progress_.fail(result.status());
+      } else {
+        progress_.add_events(options_.events_per_append);
+      }
+      if (!result || stopping_.load(std::memory_order_relaxed)) {
+        in_flight_.fetch_sub(1);
+        return;
+      }
+      send(index);
+    });
+  }
+
+  EventStore& store_;
+  const LoadOptions options_;
+  std::vector<std::unique_ptr<Appender>> appenders_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> in_flight_{0};
+  LoadProgress progress_;
 };
 
 // Runs `options.threads` appenders flat out and times a steady state: the workers start
 // before the timed loop, and each iteration waits for kRoundsPerIteration more "rounds"
-// (one append per thread each). Throughput counts the events actually acknowledged
+// (one append per appender each). Throughput counts the events actually acknowledged
 // between the start and the end of the loop, so the polling granularity cancels out.
+template <typename Load = AppendLoad>
 void run_append_load(benchmark::State& state, EventStore& store, const LoadOptions& options) {
-  AppendLoad load(store, options);
+  Load load(store, options);
   load.start();
   const uint64_t round_events = options.threads * options.events_per_append;
-  if (!load.wait_for_events(round_events)) return skip(state, load.error());
+  if (!load.progress().wait_for_events(round_events)) return skip(state, load.progress().error());
   const StoreStats before = store.stats();
-  const uint64_t acked_before = load.events_acked();
+  const uint64_t acked_before = load.progress().events_acked();
   uint64_t target = acked_before;
   for (auto _ : state) {
     target += kRoundsPerIteration * round_events;
-    if (!load.wait_for_events(target)) {
-      skip(state, load.error());
+    if (!load.progress().wait_for_events(target)) {
+      skip(state, load.progress().error());
       break;
     }
   }
-  const auto events = static_cast<int64_t>(load.events_acked() - acked_before);
+  const auto events = static_cast<int64_t>(load.progress().events_acked() - acked_before);
   const StoreStats after = store.stats();
   load.stop();
   report_commit_counters(state, before, after);
@@ -506,6 +577,16 @@ void BM_AppendLargeBatch1KiBConcurrent(benchmark::State& state, bool direct) {
 void BM_ConcurrentSingleAppenders(benchmark::State& state, bool direct) {
   const LoadOptions options{static_cast<size_t>(state.range(0)), 1, kSmallPayloadBytes};
   run_durable_load(state, append_key("single-appenders", options.threads, Durability::kAlways), direct, options);
+}
+
+// BM_ConcurrentSingleAppenders' load from appenders that wait for their acknowledgement
+// without a thread each (AsyncAppendLoad).
+void BM_ConcurrentAsyncAppenders(benchmark::State& state) {
+  const LoadOptions options{static_cast<size_t>(state.range(0)), 1, kSmallPayloadBytes};
+  Result<EventStore*> store = fixture().open_store(append_key("async-appenders", options.threads, Durability::kAlways),
+                                                   store_options(Durability::kAlways), nullptr);
+  if (!store) return skip(state, store.status());
+  run_append_load<AsyncAppendLoad>(state, **store, options);
 }
 
 const std::vector<std::string>& long_streams() {
@@ -685,6 +766,7 @@ void register_benchmarks() {
     timed(RegisterBenchmark(("BM_ConcurrentSingleAppenders" + suffix).c_str(), BM_ConcurrentSingleAppenders, direct)->Arg(64),
           kMicrosecond);
   }
+  timed(RegisterBenchmark("BM_ConcurrentAsyncAppenders", BM_ConcurrentAsyncAppenders)->Arg(64), kMicrosecond);
   timed(RegisterBenchmark("BM_AppendLargeBatch1KiB", BM_AppendLargeBatch1KiB)->MinTime(kLargeBatchSeconds), kMicrosecond);
   timed(RegisterBenchmark("BM_AppendLargeBatch1KiBDirect", BM_AppendLargeBatch1KiBDirect)->MinTime(kLargeBatchSeconds),
         kMicrosecond);
