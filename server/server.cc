@@ -3,9 +3,13 @@
 #include "server/server.h"
 
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 
+#include <array>
+#include <atomic>
 #include <csignal>
+#include <memory>
 #include <string>
 
 #include "orderlog/thread_name.h"
@@ -17,6 +21,10 @@ namespace orderlog::server {
 namespace {
 
 constexpr std::chrono::milliseconds kDrainCheckInterval{20};
+// How long a refused connection waits for its peer's EOF (as a session's close does).
+constexpr std::chrono::milliseconds kRefusalLinger{1000};
+// Refused connections lingering at once; more are closed at once.
+constexpr uint32_t kRefusalsLingeringMax = 64;
 
 }  // namespace
 
@@ -40,19 +48,70 @@ void Server::Impl::accept_next() {
   });
 }
 
-// Over connections_max: one Error{Busy} frame so the client knows why, then close.
+namespace {
+
+// A connection refused over connections_max: it gets one Error{Busy} frame so the
+// client knows why, then the graceful close a session gets (FIN, then input dropped
+// until the peer's EOF or the linger ends): closing with the client's Hello unread
+// would reset the connection, and the reset can discard the frame before the client
+// reads it. Frees its slot among the lingering refusals when the last handler is done.
+class Refusal : public std::enable_shared_from_this<Refusal> {
+ public:
+  Refusal(asio::ip::tcp::socket socket, std::atomic<uint32_t>* lingering)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), lingering_(lingering) {}
+  ~Refusal() { lingering_->fetch_sub(1); }
+
+  void start(flatbuffers::DetachedBuffer frame) {
+    frame_ = std::move(frame);
+    asio::async_write(socket_, asio::buffer(frame_.data(), frame_.size()),
+                      [self = shared_from_this()](const asio::error_code& error, size_t) {
+                        if (error) return self->close();
+                        asio::error_code ignored;
+                        self->socket_.shutdown(asio::socket_base::shutdown_send, ignored);
+                        self->timer_.expires_after(kRefusalLinger);
+                        self->timer_.async_wait([self](const asio::error_code& expired) {
+                          if (!expired) self->close();
+                        });
+                        self->drain();
+                      });
+  }
+
+ private:
+  void drain() {
+    socket_.async_read_some(asio::buffer(sink_), [self = shared_from_this()](const asio::error_code& error, size_t) {
+      if (error) return self->close();  // the peer's EOF, or the close
+      self->drain();
+    });
+  }
+
+  void close() {
+    asio::error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::atomic<uint32_t>* lingering_;
+  flatbuffers::DetachedBuffer frame_;
+  std::array<char, 4096> sink_;
+};
+
+}  // namespace
+
 void Server::Impl::refuse(asio::ip::tcp::socket socket) {
   metrics.on_connection_refused();
   log_warning("connection refused: connections_max reached", {{"connections_max", uint64_t{config.connections_max}}});
-  auto frame = std::make_shared<flatbuffers::DetachedBuffer>(
-      error_reply(0, wire::ErrorCode::Busy, "the server is at connections_max; retry later").frame);
-  auto shared_socket = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
-  asio::async_write(*shared_socket, asio::buffer(frame->data(), frame->size()),
-                    [shared_socket, frame](const asio::error_code&, size_t) {
-                      asio::error_code ignored;
-                      shared_socket->shutdown(asio::socket_base::shutdown_both, ignored);
-                      shared_socket->close(ignored);
-                    });
+  // A flood of refused connections must not pile up lingering sockets: past the cap
+  // they are closed at once, and may be reset.
+  if (refusals_lingering.fetch_add(1) >= kRefusalsLingeringMax) {
+    refusals_lingering.fetch_sub(1);
+    asio::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  std::make_shared<Refusal>(std::move(socket), &refusals_lingering)
+      ->start(error_reply(0, wire::ErrorCode::Busy, "the server is at connections_max; retry later").frame);
 }
 
 void Server::Impl::wait_for_signal() {

@@ -60,6 +60,7 @@ struct Server::Impl {
   std::unique_ptr<CommitNotifier> notifier;
   std::atomic<uint32_t> connections{0};
   std::atomic<uint32_t> waiting_queries{0};
+  std::atomic<uint32_t> refusals_lingering{0};  // see refuse()
   Services services;
   SessionRegistry registry;
 

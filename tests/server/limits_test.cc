@@ -219,5 +219,28 @@ TEST_F(ConnectionLimitTest, ConnectionsOverTheLimitAreRefusedWithBusy) {
   EXPECT_EQ(call(*second, ping(3)).type(), wire::Body::Pong);
 }
 
+// A client sends its Hello before it reads anything: a close with that Hello unread
+// would reset the connection, and a reset lets the client's system throw away the
+// Busy frame unread (Linux keeps it, so the test checks for the reset itself).
+TEST_F(ConnectionLimitTest, ARefusedClientThatSentItsHelloStillReadsBusy) {
+  OwnServer server("connlimit-hello", {"--connections-max", "1"});
+  ASSERT_TRUE(server.ok());
+  auto held = server.connect();
+  ASSERT_NE(held, nullptr);
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto refused = RawConnection::connect(server.port());
+    ASSERT_NE(refused, nullptr);
+    ASSERT_TRUE(refused->send(hello(1, server.token())));
+    // Let the server write, close (or linger) and the reset, if any, arrive first.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto reply = refused->read_frame();
+    ASSERT_TRUE(reply.has_value()) << "attempt " << attempt << ": the refusal was lost";
+    EXPECT_EQ(reply->error_code(), wire::ErrorCode::Busy);
+    EXPECT_TRUE(refused->wait_closed());
+    EXPECT_FALSE(refused->was_reset()) << "attempt " << attempt << ": closed with a reset, not a FIN";
+  }
+  EXPECT_EQ(call(*held, ping(2)).type(), wire::Body::Pong);
+}
+
 }  // namespace
 }  // namespace orderlog::testing

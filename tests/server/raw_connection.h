@@ -115,6 +115,8 @@ class RawConnection {
     return true;
   }
   bool closed() const { return closed_; }
+  // The peer reset the connection (ECONNRESET) rather than closing it with a FIN.
+  bool was_reset() const { return reset_; }
   int fd() const { return fd_; }
   void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
 
@@ -132,6 +134,7 @@ class RawConnection {
     if (n <= 0) {
       if (n < 0 && errno == EINTR) return true;
       closed_ = true;
+      reset_ = n < 0 && errno == ECONNRESET;
       return false;
     }
     last_read_ = static_cast<size_t>(n);
@@ -150,6 +153,7 @@ class RawConnection {
 
   int fd_;
   bool closed_ = false;
+  bool reset_ = false;
   size_t last_read_ = 0;
 };
 
