@@ -141,6 +141,7 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t queued_bytes_ = 0;        // pending_ + writing_
 
   std::map<uint64_t, std::unique_ptr<Subscription>> subscriptions_;
+  uint64_t pump_next_ = 0;  // the subscription id the next pump turn starts from
   uint64_t notifier_handle_ = 0;
   std::atomic<bool> commit_wake_pending_{false};
   bool pump_posted_ = false;

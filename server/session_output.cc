@@ -139,9 +139,13 @@ void Session::on_write(const asio::error_code& error) {
   start_write();
   maybe_finish_closing();
   if (state_ == State::kClosed) return;
-  // Room in the queue again: subscriptions and paused reading may go on.
-  if (!subscriptions_.empty()) pump_subscriptions();
+  // Room in the queue again: paused reading goes on first, then the subscriptions
+  // fill the queue again; the other way round, a subscription with a long backlog
+  // would refill it past the high-water mark after every write and hold back the
+  // connection's requests (a Subscribe, a Credit) until it had caught up.
   resume();
+  if (state_ == State::kClosed) return;
+  if (!subscriptions_.empty()) pump_subscriptions();
 }
 
 void Session::fail(wire::ErrorCode code, std::string_view message) {

@@ -104,9 +104,17 @@ void Session::pump_subscriptions() {
   limits.batch_events_max = services_.config->read_count_max;
   limits.event_bytes_max = event_bytes_budget(services_.config->frame_bytes_max);
   bool more = false;
-  for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+  // Round-robin from where the last turn stopped: a turn that reaches the high-water
+  // mark resumes with the next subscription, so one with a large backlog (a frame per
+  // page can pass the mark on its own) cannot hold the connection's others back.
+  auto it = subscriptions_.lower_bound(pump_next_);
+  for (size_t left = subscriptions_.size(); left > 0 && !subscriptions_.empty(); --left) {
+    if (it == subscriptions_.end()) it = subscriptions_.begin();
     // A client that does not read its socket stops its own feed; on_write re-pumps.
-    if (queued_bytes_ >= kWriteHighWaterBytes) return;
+    if (queued_bytes_ >= kWriteHighWaterBytes) {
+      pump_next_ = it->first;
+      return;
+    }
     std::vector<Reply> out;
     Result<bool> pumped = it->second->pump(*services_.store, limits, &out);
     for (Reply& reply : out) queue_frame(std::move(reply.frame));
@@ -120,6 +128,7 @@ void Session::pump_subscriptions() {
     more = more || *pumped;
     ++it;
   }
+  pump_next_ = it == subscriptions_.end() ? 0 : it->first;
   // One page per subscription per turn, then yield the io thread to other sessions.
   if (more && !pump_posted_) {
     pump_posted_ = true;

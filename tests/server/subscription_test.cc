@@ -103,6 +103,46 @@ TEST_F(SubscriptionTest, CatchUpThenLiveWithConcurrentAppendsHasNoGapAndNoDuplic
   for (const std::string& stream : received.streams) EXPECT_TRUE(stream.starts_with(prefix)) << stream;
 }
 
+// A subscription whose pages each fill the connection's write queue past its
+// high-water mark on their own (2,048 events of ~2 KiB) must not hold back the other
+// subscriptions on the same connection until it has caught up.
+TEST_F(SubscriptionTest, ALargeBacklogDoesNotHoldBackTheOtherSubscriptionsOfItsConnection) {
+  const std::string big = unique_stream("backlog") + "/";
+  const std::string small = unique_stream("beside") + "/";
+  auto writer = connect();
+  auto subscriber = connect();
+  ASSERT_TRUE(writer && subscriber);
+  // The small subscription's events come first, so it has them to deliver at once.
+  append_batches(*writer, small + "s", 1, 3);
+  constexpr int kAppends = 10;
+  constexpr size_t kEventsPerAppend = 1000;
+  const std::string payload(2048, 'p');
+  for (int i = 0; i < kAppends; ++i) {
+    TestStreamAppend one{big + std::to_string(i), {}};
+    one.events.assign(kEventsPerAppend, TestEvent{"TestEvent", payload});
+    ASSERT_NE(call(*writer, append(2000 + i, {one})).message()->body_as_AppendOk(), nullptr);
+  }
+  // Both subscribes go out before anything is read, so the second arrives while the
+  // first's pages are already queued.
+  ASSERT_TRUE(subscriber->send(subscribe(1, from_start(big, 1'000'000))));
+  ASSERT_TRUE(subscriber->send(subscribe(2, from_start(small, 1'000))));
+  size_t big_events = 0;
+  size_t small_events = 0;
+  bool big_caught_up = false;
+  while (small_events < 3) {
+    auto frame = subscriber->read_frame();
+    ASSERT_TRUE(frame.has_value()) << "the second subscription's events never came";
+    ASSERT_NE(frame->type(), wire::Body::SubscriptionEnded) << frame->error_message();
+    ASSERT_NE(frame->type(), wire::Body::Error) << frame->error_message();
+    if (const auto* batch = frame->message()->body_as_SubscriptionEvents()) {
+      (frame->request_id() == 1 ? big_events : small_events) += batch->events()->size();
+    }
+    if (frame->type() == wire::Body::SubscriptionCaughtUp && frame->request_id() == 1) big_caught_up = true;
+  }
+  EXPECT_FALSE(big_caught_up) << "the small subscription waited for the whole backlog";
+  EXPECT_LT(big_events, kAppends * kEventsPerAppend / 2) << "the small subscription waited for most of the backlog";
+}
+
 TEST_F(SubscriptionTest, NeverSendsMoreEventsThanCredited) {
   const std::string prefix = unique_stream("credit") + "/";
   auto connection = connect();
