@@ -41,7 +41,20 @@ bool checkpoint_matches_log(const index::LogIndex& index, const SegmentList& seg
   if (segment == nullptr || segment->first_position() != end.segment_first_position) return false;
   const uint64_t offset = index.position_entry(end.position).record_offset();
   if (offset >= end.segment_offset || end.segment_offset > segment->capacity_bytes()) return false;
-  return storage::verified_event_position(segment->data(), end.segment_offset, offset) == end.position;
+  if (storage::verified_event_position(segment->data(), end.segment_offset, offset) != end.position) return false;
+  // The segments the checkpoint covers must follow one another: with one missing,
+  // its positions would be looked up in the segment before it. A log that does not
+  // chain is rebuilt from its first segment, and that scan names the gap.
+  if (segments.at(0)->first_position() != 1) return false;
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    const uint64_t last = segments.at(i + 1)->first_position() - 1;
+    if (last > end.position) break;  // past the checkpoint, recovery reads the names in order
+    const Segment& sealed = *segments.at(i);
+    if (last < sealed.first_position()) return false;
+    const uint64_t record = index.position_entry(last).record_offset();
+    if (storage::verified_event_position(sealed.data(), sealed.capacity_bytes(), record) != last) return false;
+  }
+  return true;
 }
 
 namespace {
@@ -50,8 +63,11 @@ bool any_nonzero(const std::byte* begin, const std::byte* end) {
   return std::any_of(begin, end, [](std::byte b) { return b != std::byte{0}; });
 }
 
+// Every byte zero: a zeroed first header alone does not make a segment empty, since
+// units written after it may be acknowledged. Read only on the rare paths (an
+// interrupted roll, a damaged unit).
 bool segment_is_empty(const Segment& segment) {
-  return storage::check_unit(segment.data(), segment.capacity_bytes(), 0, 0).state == UnitState::kEnd;
+  return !any_nonzero(segment.data(), segment.data() + segment.capacity_bytes());
 }
 
 // Whether a valid unit that starts a group-commit write lies in [from, to): the
@@ -138,12 +154,21 @@ Result<RecoveredLog> recover_tail(Env* env, const RecoveryOptions& options, Segm
                                 std::to_string(segment->first_position()) + ", expected " + std::to_string(expected));
     }
     while (segment->capacity_bytes() - offset >= storage::kUnitHeaderBytes) {
-      const UnitCheck check = storage::check_unit(segment->data(), segment->capacity_bytes(), offset, expected);
-      if (check.state == UnitState::kEnd) break;
+      UnitCheck check = storage::check_unit(segment->data(), segment->capacity_bytes(), offset, expected);
+      const uint64_t window_end = std::min(segment->capacity_bytes(), offset + options.torn_window_bytes);
+      if (check.state == UnitState::kEnd) {
+        // Zeros where the next header would be: the log's end, unless bytes follow
+        // within one write's reach (a torn write whose first page never reached the
+        // disk while later ones did). Those are cut like any torn write: left in
+        // place, a later append ending where one of them starts would bring an
+        // unacknowledged unit back at the next recovery.
+        if (!any_nonzero(segment->data() + offset, segment->data() + window_end)) break;
+        check.state = UnitState::kInvalid;
+        check.problem = "a zeroed unit header followed by written bytes";
+      }
       if (check.state == UnitState::kInvalid) {
         bool data_after = false;
         for (size_t j = i + 1; j < segments.size(); ++j) data_after = data_after || !segment_is_empty(*segments.at(j));
-        const uint64_t window_end = std::min(segment->capacity_bytes(), offset + options.torn_window_bytes);
         data_after = data_after ||
                      any_nonzero(segment->data() + window_end, segment->data() + segment->capacity_bytes()) ||
                      batch_starts_within(*segment, offset + storage::kAlignmentBytes, window_end);

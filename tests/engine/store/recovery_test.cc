@@ -4,6 +4,7 @@
 // equals the one maintained incrementally.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "store_test_util.h"
@@ -132,6 +133,78 @@ TEST_F(RecoveryTest, FlippedByteBeforeTheLastUnitRefusesToOpenNamingFileAndOffse
   EXPECT_EQ(reopened.status().code(), StatusCode::kCorruption);
   EXPECT_NE(reopened.status().message().find(kFirstSegment), std::string::npos) << reopened.status().to_string();
   EXPECT_NE(reopened.status().message().find("offset"), std::string::npos) << reopened.status().to_string();
+}
+
+// A zeroed header in the middle of the tail is not the log's end: acknowledged
+// units follow it.
+TEST_F(RecoveryTest, ZeroedHeaderBeforeTheLastUnitRefusesToOpen) {
+  write_log(12);
+  const auto [begin, end] = last_unit_range(segment_);
+  (void)end;
+  // The unit before the last one: walk the headers up to it.
+  size_t offset = 0;
+  size_t previous = 0;
+  while (offset < begin) {
+    uint32_t body_bytes = 0;
+    std::memcpy(&body_bytes, segment_.data() + offset + 8, sizeof(body_bytes));
+    previous = offset;
+    offset += 32 + body_bytes;
+  }
+  ASSERT_EQ(offset, begin);
+  std::string damaged = segment_;
+  std::fill(damaged.begin() + static_cast<std::ptrdiff_t>(previous),
+            damaged.begin() + static_cast<std::ptrdiff_t>(previous + 32), '\0');
+  std::unique_ptr<MemEnv> disk = disk_with_segment(damaged);
+  auto reopened = open_store(*disk, test_options(disk.get(), kSmallSegmentBytes));
+  ASSERT_FALSE(reopened.is_ok()) << "opened without " << acked_.size() << " acknowledged events' last units";
+  EXPECT_EQ(reopened.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(reopened.status().message().find("offset " + std::to_string(previous)), std::string::npos)
+      << reopened.status().to_string();
+}
+
+// A torn final write whose first page was lost while the rest reached the disk: the
+// rest is cut (zeroed, logged), not left behind the log's end.
+TEST_F(RecoveryTest, TornFinalUnitWithOnlyItsHeaderLostIsCutAndLogged) {
+  write_log(12);
+  const auto [begin, end] = last_unit_range(segment_);
+  std::string torn = segment_;
+  std::fill(torn.begin() + static_cast<std::ptrdiff_t>(begin), torn.begin() + static_cast<std::ptrdiff_t>(begin + 32),
+            '\0');
+  std::unique_ptr<MemEnv> disk = disk_with_segment(torn);
+  LogCapture capture;
+  ASSERT_OK_AND_ASSIGN(auto store, open_store(*disk, options_with_log(disk.get(), &capture)));
+  EXPECT_EQ(read_all_events(*store), acked_);
+  EXPECT_NE(capture.dump().find("cut an unacknowledged torn write"), std::string::npos) << capture.dump();
+  ASSERT_OK(store->close());
+  store.reset();
+  ASSERT_OK_AND_ASSIGN(std::string after, disk->contents(kFirstSegment));
+  EXPECT_EQ(after.find_first_not_of('\0', begin), std::string::npos) << "bytes of the torn unit were left after the end";
+  (void)end;
+}
+
+// A segment file gone from the middle or the start of a checkpointed log: the open
+// names the gap instead of reading its positions through another segment.
+TEST(Recovery, AMissingSegmentRefusesToOpen) {
+  MemEnv env;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, open_store(env, test_options(&env, kSmallSegmentBytes)));
+    const std::string payload(2000, 'x');
+    for (int i = 0; i < 400; ++i) {
+      const EventBatch batch = make_event("Fill", payload);
+      ASSERT_OK(store->append("fill-" + std::to_string(i % 7), ExpectedVersion::any(), batch.events()));
+    }
+    ASSERT_OK(store->close());
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> names, env.list_dir("/db/log"));
+  std::sort(names.begin(), names.end());
+  ASSERT_GE(names.size(), 3u) << "the log should span at least three segments";
+  for (const std::string& missing : {names[0], names[1]}) {
+    std::unique_ptr<MemEnv> disk = env.crash_copy();
+    ASSERT_OK(disk->remove_file("/db/log/" + missing));
+    auto reopened = open_store(*disk, test_options(disk.get(), kSmallSegmentBytes));
+    ASSERT_FALSE(reopened.is_ok()) << "opened without " << missing;
+    EXPECT_EQ(reopened.status().code(), StatusCode::kCorruption) << reopened.status().to_string();
+  }
 }
 
 TEST_F(RecoveryTest, CheckpointThatDisagreesWithTheLogIsRebuilt) {
