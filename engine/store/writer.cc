@@ -382,10 +382,12 @@ void Writer::finish_batch(Batch& batch) {
   bytes_written_.fetch_add(batch.log_bytes, std::memory_order_relaxed);
   bytes_since_checkpoint_ += batch.log_bytes;
   events_.fetch_add(batch.events, std::memory_order_relaxed);
-  committed_.store(batch.last_position, std::memory_order_release);
-  // This may publish streams of the batch formed meanwhile too; readers skip their
-  // positions past the committed one (their index entries are already written).
+  // Streams first: a reader that sees the new committed position must find every
+  // stream already covering it. This may publish streams of the batch formed
+  // meanwhile too; readers skip positions past the committed one (their index entries
+  // are already written).
   index_->publish_streams();
+  committed_.store(batch.last_position, std::memory_order_release);
   {
     std::lock_guard lock(committed_mutex_);
   }

@@ -126,6 +126,43 @@ TEST(EventStoreConcurrency, ReadersSeeOnlyGaplessCommittedPrefixesWhileAppenders
   EXPECT_TRUE(check_committed_prefix(*store));
 }
 
+// committed_position() promises that every event up to it is readable: a stream's
+// version read after it must cover every position it names.
+TEST(EventStoreConcurrency, AStreamIsReadableUpToEveryCommittedPositionAReaderSaw) {
+  constexpr int kAppends = 3000;
+  MemEnv env;
+  ASSERT_OK_AND_ASSIGN(auto store, open_store(env));
+  std::atomic<bool> done{false};
+  std::thread appender([&] {
+    // The only stream, one event per append, async so the writer commits back to
+    // back: the stream's version equals the committed position.
+    std::atomic<int> pending{0};
+    for (int i = 0; i < kAppends; ++i) {
+      const EventBatch batch = make_events(1, "Only");
+      const StreamAppend append{"only", ExpectedVersion::any(), batch.events()};
+      pending.fetch_add(1);
+      store->append_async(std::span(&append, 1), [&](Result<AppendResult> result) {
+        EXPECT_TRUE(result.is_ok()) << result.status().to_string();
+        pending.fetch_sub(1);
+      });
+      while (pending.load() > 8) std::this_thread::yield();
+    }
+    while (pending.load() > 0) std::this_thread::yield();
+    done.store(true);
+  });
+  uint64_t behind = 0;
+  uint64_t looks = 0;
+  while (!done.load()) {
+    const uint64_t committed = store->committed_position().value;
+    const uint64_t version = store->stream_version("only").value;
+    ++looks;
+    if (version < committed) ++behind;
+  }
+  appender.join();
+  EXPECT_EQ(behind, 0u) << "of " << looks << " looks, the stream lagged the committed position";
+  EXPECT_EQ(store->stream_version("only").value, static_cast<uint64_t>(kAppends));
+}
+
 TEST(EventStoreConcurrency, RacingExactAppendsLetExactlyOneWriterWinEachVersion) {
   constexpr int kThreads = 4;
   constexpr int kWinsPerThread = 15;
