@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <atomic>
+#include <cstdint>
 #include <optional>
 #include <thread>
 
@@ -218,16 +219,22 @@ Result<ReadSlice> EventStoreImpl::read_stream(std::string_view stream_id, Stream
   ReadSlice slice;
   const bool forward = direction == ReadDirection::kForward;
   const uint64_t first = forward ? std::max<uint64_t>(from.value, 1) : std::min(from.value, state.version);
-  if (state.version == 0 || count_max == 0 || (forward && first > state.version) || (!forward && first == 0)) {
+  if (state.version == 0 || (forward && first > state.version) || (!forward && first == 0)) {
     slice.next = forward ? std::max(first, state.version + 1) : 0;
     slice.end = true;
     return slice;
   }
+  if (count_max == 0) {  // as read_all: nothing read, nothing skipped
+    slice.next = from.value;
+    return slice;
+  }
   // Versions [low, high] of this page; the chain is walked from the last event down.
-  const uint64_t low = forward ? first : (first > count_max ? first - count_max + 1 : 1);
-  const uint64_t high = forward ? std::min(state.version, first + count_max - 1) : first;
+  // The count is clamped to the versions that exist first, so nothing here can wrap.
+  const uint64_t count = std::min<uint64_t>(count_max, forward ? state.version - first + 1 : first);
+  const uint64_t low = forward ? first : first - count + 1;
+  const uint64_t high = forward ? first + count - 1 : first;
   std::vector<uint64_t> positions;
-  positions.reserve(high - low + 1);
+  positions.reserve(count);
   uint64_t position = state.last_position;
   for (uint64_t version = state.version; version >= low; --version) {
     if (version <= high) positions.push_back(position);
@@ -264,7 +271,8 @@ Result<ReadSlice> EventStoreImpl::read_all_of_types(GlobalPosition from, size_t 
   }
   // The scanned span is [first, last]. Its events of the wanted types come from their
   // type postings, so events of other types are not even touched.
-  const uint64_t last = std::min<uint64_t>(committed, first + (scan_max - 1));
+  // first <= committed here, so this cannot wrap even for scan_max = SIZE_MAX.
+  const uint64_t last = first + std::min<uint64_t>(committed - first, scan_max - 1);
   std::vector<uint64_t> positions;
   for (const std::string_view type : types) {
     const std::vector<uint64_t> of_type = index_->type_positions(type, first, last, scan_max);
@@ -282,9 +290,10 @@ Result<ReadSlice> EventStoreImpl::read_all_of_types(GlobalPosition from, size_t 
 Result<ReadSlice> EventStoreImpl::read_by_type(std::string_view type, GlobalPosition from, size_t count_max) const {
   const uint64_t committed = writer_->committed_position();
   ReadSlice slice;
-  // One extra position tells whether more follow.
+  // One extra position tells whether more follow; past SIZE_MAX none can, so saturate.
+  const size_t lookup_max = count_max == SIZE_MAX ? count_max : count_max + 1;
   const std::vector<uint64_t> positions =
-      index_->type_positions(type, std::max<uint64_t>(from.value, 1), committed, count_max + 1);
+      index_->type_positions(type, std::max<uint64_t>(from.value, 1), committed, lookup_max);
   const size_t take = std::min(positions.size(), count_max);
   for (size_t i = 0; i < take; ++i) slice.events.push_back(storage::decode_event(record_at(positions[i])));
   slice.end = positions.size() <= count_max;

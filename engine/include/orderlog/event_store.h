@@ -163,7 +163,9 @@ class EventStore {
 
   // Reads up to `count_max` events of a stream starting at `from` (inclusive). Backward
   // reads from StreamVersion{UINT64_MAX} start at the last event. A missing stream
-  // returns an empty slice with end = true.
+  // returns an empty slice with end = true. count_max = 0 reads nothing and, like
+  // read_all and read_by_type, reports end = false with next = from unless nothing is
+  // there to read; any count up to SIZE_MAX is clamped to the events that exist.
   virtual Result<ReadSlice> read_stream(std::string_view stream_id, StreamVersion from,
                                         ReadDirection direction, size_t count_max) const = 0;
   // Events at positions >= from, in position order.

@@ -144,6 +144,46 @@ TEST(EventStoreRead, MissingStreamReadsAsAnEmptyFinalSlice) {
   EXPECT_EQ(store->stream_version("order-404"), StreamVersion{0});
 }
 
+TEST(EventStoreRead, ReadStreamWithTheLargestCountReturnsTheRestOfTheStream) {
+  MemEnv env;
+  ASSERT_OK_AND_ASSIGN(auto store, open_store(env));
+  ASSERT_NO_FATAL_FAILURE(append_interleaved(*store, "order-1", 3));
+
+  ASSERT_OK_AND_ASSIGN(ReadSlice forward,
+                       store->read_stream("order-1", StreamVersion{2}, ReadDirection::kForward, SIZE_MAX));
+  ASSERT_OK_AND_ASSIGN(ReadSlice backward,
+                       store->read_stream("order-1", StreamVersion{2}, ReadDirection::kBackward, SIZE_MAX));
+
+  EXPECT_EQ(versions_in(forward), (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(forward.next, 4u);
+  EXPECT_TRUE(forward.end);
+  EXPECT_EQ(versions_in(backward), (std::vector<uint64_t>{2, 1}));
+  EXPECT_EQ(backward.next, 0u);
+  EXPECT_TRUE(backward.end);
+}
+
+TEST(EventStoreRead, ReadStreamOfZeroEventsIsAnEmptyPageThatLeavesTheCursor) {
+  MemEnv env;
+  ASSERT_OK_AND_ASSIGN(auto store, open_store(env));
+  ASSERT_NO_FATAL_FAILURE(append_interleaved(*store, "order-1", 3));
+
+  ASSERT_OK_AND_ASSIGN(ReadSlice forward, store->read_stream("order-1", StreamVersion{2}, ReadDirection::kForward, 0));
+  ASSERT_OK_AND_ASSIGN(ReadSlice backward,
+                       store->read_stream("order-1", StreamVersion{2}, ReadDirection::kBackward, 0));
+  ASSERT_OK_AND_ASSIGN(ReadSlice missing,
+                       store->read_stream("order-404", StreamVersion{1}, ReadDirection::kForward, 0));
+
+  // As read_all and read_by_type do with 0: nothing read, nothing skipped.
+  EXPECT_TRUE(forward.events.empty());
+  EXPECT_FALSE(forward.end);
+  EXPECT_EQ(forward.next, 2u);
+  EXPECT_TRUE(backward.events.empty());
+  EXPECT_FALSE(backward.end);
+  EXPECT_EQ(backward.next, 2u);
+  EXPECT_TRUE(missing.events.empty());
+  EXPECT_TRUE(missing.end);
+}
+
 TEST(EventStoreRead, ReadAllPagesThroughTheLogInPositionOrder) {
   MemEnv env;
   ASSERT_OK_AND_ASSIGN(auto store, open_store(env));
@@ -256,6 +296,31 @@ TEST(EventStoreRead, ReadAllOfTypesScansAFixedSpanAndReturnsOnlyTheMatches) {
   EXPECT_TRUE(none.end);
 }
 
+TEST(EventStoreRead, ReadByTypeWithTheLargestCountReturnsEveryEventOfTheType) {
+  MemEnv env;
+  ASSERT_OK_AND_ASSIGN(auto store, open_store(env));
+  for (int i = 0; i < 3; ++i) ASSERT_NO_FATAL_FAILURE(append_one(*store, "s", "T"));
+
+  ASSERT_OK_AND_ASSIGN(ReadSlice slice, store->read_by_type("T", GlobalPosition{1}, SIZE_MAX));
+
+  EXPECT_EQ(positions_in(slice), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(slice.next, 4u);
+  EXPECT_TRUE(slice.end);
+}
+
+TEST(EventStoreRead, ReadAllOfTypesWithTheLargestScanReachesTheEnd) {
+  MemEnv env;
+  ASSERT_OK_AND_ASSIGN(auto store, open_store(env));
+  for (int i = 0; i < 3; ++i) ASSERT_NO_FATAL_FAILURE(append_one(*store, "s", "T"));
+  const std::vector<std::string_view> wanted = {"T"};
+
+  ASSERT_OK_AND_ASSIGN(ReadSlice slice, store->read_all_of_types(GlobalPosition{2}, SIZE_MAX, wanted));
+
+  EXPECT_EQ(positions_in(slice), (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(slice.next, 4u) << "a follower must never be sent back";
+  EXPECT_TRUE(slice.end);
+}
+
 // Given: events appended at four clock readings one second apart, types "At1".."At4".
 void append_at_four_times(MemEnv& env, EventStore& store) {
   env.set_clock_ns(kEpochNs);
@@ -332,6 +397,36 @@ TEST(EventStoreRead, ReadByTimeStartsAtThePositionCursor) {
 
   EXPECT_EQ(positions_of(from_position_3), (std::vector<uint64_t>{3, 4, 5}));
   EXPECT_EQ(from_position_3, std::vector<StoredEvent>(log.begin() + 2, log.begin() + 5));
+}
+
+TEST(EventStoreRead, ReadAllAndReadByTimeTakeTheLargestArguments) {
+  MemEnv env;
+  ASSERT_OK_AND_ASSIGN(auto store, open_store(env));
+  ASSERT_NO_FATAL_FAILURE(append_at_four_times(env, *store));
+
+  ASSERT_OK_AND_ASSIGN(ReadSlice all, store->read_all(GlobalPosition{2}, SIZE_MAX));
+  ASSERT_OK_AND_ASSIGN(ReadSlice all_past_end, store->read_all(GlobalPosition{UINT64_MAX}, SIZE_MAX));
+  ASSERT_OK_AND_ASSIGN(ReadSlice by_time,
+                       store->read_by_time(TimeRange{0, UINT64_MAX}, GlobalPosition{2}, SIZE_MAX));
+  ASSERT_OK_AND_ASSIGN(ReadSlice by_time_from_last_ns,
+                       store->read_by_time(TimeRange{UINT64_MAX, UINT64_MAX}, GlobalPosition{1}, SIZE_MAX));
+  ASSERT_OK_AND_ASSIGN(ReadSlice by_time_past_end,
+                       store->read_by_time(TimeRange{0, UINT64_MAX}, GlobalPosition{UINT64_MAX}, SIZE_MAX));
+
+  EXPECT_EQ(positions_in(all), sequence(2, 7));
+  EXPECT_EQ(all.next, 9u);
+  EXPECT_TRUE(all.end);
+  EXPECT_TRUE(all_past_end.events.empty());
+  EXPECT_EQ(all_past_end.next, UINT64_MAX);
+  EXPECT_TRUE(all_past_end.end);
+  EXPECT_EQ(positions_in(by_time), sequence(2, 7));
+  EXPECT_EQ(by_time.next, 9u);
+  EXPECT_TRUE(by_time.end);
+  EXPECT_TRUE(by_time_from_last_ns.events.empty());
+  EXPECT_TRUE(by_time_from_last_ns.end);
+  EXPECT_TRUE(by_time_past_end.events.empty());
+  EXPECT_EQ(by_time_past_end.next, UINT64_MAX);
+  EXPECT_TRUE(by_time_past_end.end);
 }
 
 TEST(EventStoreRead, ReadByTimeMatchesAFilterOfTheLogOverManyEvents) {
