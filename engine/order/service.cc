@@ -223,9 +223,12 @@ struct OrderService::Impl {
     return CommandOutcome(CommandResult{now.state, {}, appended.first_position, appended.last_position, true});
   }
 
+  // Busy, not WrongExpectedVersion: the caller did nothing wrong and has no version to
+  // correct; it may simply send the command again later.
   Status too_much_contention(const std::string& order_id) const {
-    return Status::wrong_expected_version(
-        order_id + ": gave up after " + std::to_string(options.conflict_retries_max) + " conflicting writes", 0);
+    const int attempts = options.conflict_retries_max + 1;
+    return Status::busy(order_id + ": gave up after " + std::to_string(attempts) + " conflicting write" +
+                        (attempts == 1 ? "" : "s") + " to the order; retry later");
   }
 
   Result<CommandOutcome> execute(const Command& command, const CommandContext& context) {

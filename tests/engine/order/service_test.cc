@@ -142,7 +142,7 @@ TEST_F(OrderServiceTest, ConcurrentCommandsOnOneOrderLoseNothing) {
         std::lock_guard lock(mutex);
         if (outcome.is_ok() && std::holds_alternative<CommandResult>(*outcome)) {
           succeeded.push_back(sku);
-        } else if (outcome.is_ok() || outcome.status().code() != StatusCode::kWrongExpectedVersion) {
+        } else if (outcome.is_ok() || outcome.status().code() != StatusCode::kBusy) {
           unexpected.push_back(sku);  // only the bounded-retry conflict error may happen
         }
       }
@@ -164,6 +164,37 @@ TEST_F(OrderServiceTest, ConcurrentCommandsOnOneOrderLoseNothing) {
   EXPECT_GT(service_->stats().conflicts, 0u);
   const auto events = orderlog::testing::read_stream_events(*store_, "order-o-1", 50);
   EXPECT_EQ(orderlog::testing::versions_of(events), orderlog::testing::sequence(1, state.version));
+}
+
+// Out of retries, a command is Busy: the caller did nothing wrong and has no version
+// to correct; sending it again later is the answer.
+TEST_F(OrderServiceTest, ACommandThatKeepsLosingItsOrderToOthersIsBusy) {
+  OrderServiceOptions options;
+  options.conflict_retries_max = 0;
+  service_ = std::make_unique<OrderService>(*store_, options);
+  accepted(run(CreateOrder{"o-1", "c-1", "EUR", {}}));
+  std::vector<std::thread> threads;
+  std::mutex mutex;
+  std::vector<Status> failures;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        auto outcome = service_->execute(AddItem{"o-1", {"t" + std::to_string(t) + "-" + std::to_string(i), 1, 100}, ""},
+                                         context_for());
+        if (outcome.is_ok()) continue;
+        std::lock_guard lock(mutex);
+        failures.push_back(outcome.status());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_GT(service_->stats().conflicts, 0u) << "six writers on one order never collided";
+  ASSERT_FALSE(failures.empty());
+  for (const Status& failure : failures) {
+    EXPECT_EQ(failure.code(), StatusCode::kBusy) << failure.to_string();
+    EXPECT_NE(failure.message().find("gave up after 1 conflicting write to the order"), std::string::npos)
+        << failure.to_string();
+  }
 }
 
 TEST_F(OrderServiceTest, StateAtVersionAndAtTimeReplayThePast) {

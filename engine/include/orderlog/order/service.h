@@ -49,7 +49,7 @@ using Executor = std::function<void(std::function<void()>)>;
 using CommandCallback = std::function<void(Result<CommandOutcome>)>;
 
 struct OrderServiceOptions {
-  int conflict_retries_max = 8;     // then kWrongExpectedVersion "too much contention"
+  int conflict_retries_max = 8;     // retries after a conflicting write; then kBusy "gave up after N conflicting writes"
   size_t cache_orders_max = 10'000;  // recently used aggregates kept in memory
   SnapshotStore* snapshots = nullptr;  // not owned; nullptr: no snapshots
   uint64_t snapshot_every_events = 50;  // 0: never
