@@ -223,8 +223,17 @@ Result<std::unique_ptr<Channel>> Channel::open(const ClientOptions& options) {
 }
 
 void Channel::shutdown() {
-  OLC_CHECK(!impl_->on_io_thread());
   if (shut_down_) return;
+  if (impl_->on_io_thread()) {
+    // A callback on a shared loop closing another channel of it: close() is io-thread
+    // code, so it runs right here and there is nothing to wait for. A channel's own
+    // thread cannot join itself.
+    OLC_CHECK(own_loop_ == nullptr);
+    shut_down_ = true;
+    impl_->close();
+    impl_->loop_.open_channels.fetch_sub(1);
+    return;
+  }
   shut_down_ = true;
   std::promise<void> closed;
   asio::post(impl_->io_, [impl = impl_, &closed] {

@@ -45,7 +45,9 @@ class Channel {
   // channel runs again. Joins its own io thread; on a shared loop, the channel's
   // remaining (cancelled) operations finish there. Idempotent; the channel stays a
   // valid (closed) object, so handlers running meanwhile may still use it.
-  // REQUIRES: not called on the io thread.
+  // On a shared loop's thread (another channel's callback) it closes without waiting.
+  // REQUIRES: not called from one of this channel's own handlers (nor, therefore, on
+  // its own io thread).
   void shutdown();
   ~Channel();  // shutdown()
   Channel(const Channel&) = delete;

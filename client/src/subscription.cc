@@ -24,6 +24,8 @@ bool worth_resubscribing(const Error& error) {
   return error.retryable();  // transport trouble, Busy, Unavailable (server restarting)
 }
 
+Error stopped() { return Error{ErrorCode::Closed, "the subscription was stopped", 0, {}}; }
+
 }  // namespace
 
 class Subscription::Impl {
@@ -56,16 +58,33 @@ class Subscription::Impl {
 
   void stop() {
     stopping_ = true;
-    // From a handler, on the io thread, before the lock: another thread's stop() may
+    // From a callback on the io thread (a handler of this subscription, or any
+    // callback of a shared EventLoop), before the lock: another thread's stop() may
     // hold it while it waits for this very thread (the channel is set before any
     // handler can run, and never reset).
     if (channel_ && channel_->on_io_thread()) {
-      channel_->disconnect();  // the handler sees it and ends; the owner joins later
+      stop_on_io_thread();
       return;
     }
     std::lock_guard lock(stop_mutex_);
-    if (!channel_) return;
-    channel_->shutdown();  // fails the stream with Closed, then joins the io thread
+    if (!channel_ || channel_closed_) return;
+    end_if_waiting_on_io_thread();
+    channel_->shutdown();  // fails an outstanding request with Closed, then joins the io thread
+    channel_closed_ = true;
+  }
+
+  // Stops, and on the io thread (a callback of a shared EventLoop) closes the channel
+  // right there: nothing of this subscription may run once its destructor returns.
+  void close() {
+    if (!channel_->on_io_thread()) {
+      stop();
+      return;
+    }
+    // Its handler is on the stack: closing would free what runs it (subscription.h).
+    OLC_CHECK(!in_handler_ && "a Subscription destroyed from its own handler");
+    stopping_ = true;
+    if (!outstanding_) end(stopped());
+    channel_->shutdown();  // on a shared loop's thread: closes now, reporting Ended if a request was out
   }
 
   uint64_t last_position() const { return last_position_.load(std::memory_order_acquire); }
@@ -73,11 +92,37 @@ class Subscription::Impl {
 
  private:
   // io thread only from here on.
+
+  // A request can only end through fail(), which reports Ended when stopping; with none
+  // outstanding (waiting to resubscribe) the stop has to report it itself.
+  void stop_on_io_thread() {
+    if (outstanding_) {
+      channel_->disconnect();  // the request fails, and fail() reports Ended
+      return;
+    }
+    // In this subscription's own Disconnected handler, fail() ends it when the
+    // handler returns (a handler is never re-entered).
+    if (!in_handler_) end(stopped());
+  }
+
+  // From another thread, before the channel closes. Waits for the io thread; if the
+  // channel dropped the task instead, so did it the promise, which ends the wait too.
+  void end_if_waiting_on_io_thread() {
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> finished = done->get_future();
+    channel_->post_after(std::chrono::milliseconds(0), [this, done = std::move(done)] {
+      if (!outstanding_) end(stopped());
+      done->set_value();
+    });
+    finished.wait();
+  }
+
   void subscribe() {
-    if (stopping_) return;
+    if (stopping_) return;  // stop() has reported Ended (or will: see stop_on_io_thread())
     const bool live_end = options_.from_live_end && !subscribed_once_;
     detail::Frame frame = detail::encode_subscribe(options_, last_position(), live_end);
     unacknowledged_ = 0;
+    outstanding_ = true;  // before submit(): on a closed channel it fails the request at once
     request_id_ = channel_->submit(
         std::move(frame), [this](const wire::Message* message, const Error* error) { return on_reply(message, error); },
         detail::SubmitOptions{.stream = true, .retry = false});
@@ -85,13 +130,17 @@ class Subscription::Impl {
 
   bool on_reply(const wire::Message* message, const Error* error) {
     if (error != nullptr) return fail(*error);
+    if (stopping_) {
+      // Stopped while the request waited for a connection: the server must stop too.
+      channel_->disconnect();
+      return fail(stopped());
+    }
     switch (message->body_type()) {
       case wire::Body::SubscribeOk: return on_subscribed(*message->body_as_SubscribeOk());
-      case wire::Body::SubscriptionEvents:
-        backoff_.reset();  // the stream delivers: the next loss starts from the shortest delay
-        return on_events(*message->body_as_SubscriptionEvents());
+      case wire::Body::SubscriptionEvents: return on_events(*message->body_as_SubscriptionEvents());
       case wire::Body::SubscriptionCaughtUp:
-        backoff_.reset();
+        // Not a reason to reset the backoff: orderlogd sends it right after SubscribeOk
+        // when the subscription starts at the head, before anything was delivered.
         notify({SubscriptionState::CaughtUp, message->body_as_SubscriptionCaughtUp()->position(), {}});
         return true;
       case wire::Body::SubscriptionEnded: {
@@ -124,11 +173,15 @@ class Subscription::Impl {
   bool on_events(const wire::SubscriptionEvents& batch) {
     for (const wire::Event* event : *batch.events()) {
       // Ends the stream, so fail() is where Ended is reported (once).
-      if (stopping_) return fail(Error{ErrorCode::Closed, "the subscription was stopped", 0, {}});
+      if (stopping_) return fail(stopped());
       // At-least-once is the contract; skipping what was delivered before a resume
       // makes it exactly-once in practice.
       if (event->position() > last_position()) {
+        // The stream delivers: the next loss starts from the shortest delay again.
+        backoff_.reset();
+        in_handler_ = true;
         on_event_(detail::to_event(*event));
+        in_handler_ = false;
         last_position_.store(event->position(), std::memory_order_release);
       }
       ++unacknowledged_;
@@ -140,36 +193,50 @@ class Subscription::Impl {
     return true;
   }
 
-  // The stream is over: resubscribe later, or end for good. Always returns false.
+  // The request is over: resubscribe later, or end for good. Always returns false.
   bool fail(const Error& error) {
+    outstanding_ = false;
     if (!subscribed_once_) {
       ended_.store(true, std::memory_order_release);
       started_.set_value(error);
       return false;
     }
     if (stopping_ || !worth_resubscribing(error)) {
-      Error reason = stopping_ ? Error{ErrorCode::Closed, "the subscription was stopped", 0, {}} : error;
-      ended_.store(true, std::memory_order_release);
-      notify({SubscriptionState::Ended, last_position(), std::move(reason)});
+      end(stopping_ ? stopped() : error);
       return false;
     }
     if (error.code == ErrorCode::Timeout) channel_->disconnect();  // a late SubscribeOk must not linger
     if (connected_) notify({SubscriptionState::Disconnected, last_position(), error});
     connected_ = false;
+    // The Disconnected handler may have stopped it: then no request is left to fail.
+    if (stopping_) {
+      end(stopped());
+      return false;
+    }
     channel_->post_after(backoff_.next(), [this] { subscribe(); });
     return false;
   }
 
+  // Reports Ended, once whichever path gets here first.
+  void end(Error reason) {
+    if (ended_.exchange(true, std::memory_order_acq_rel)) return;
+    notify({SubscriptionState::Ended, last_position(), std::move(reason)});
+  }
+
   void notify(const SubscriptionStatus& status) {
-    if (on_state_) on_state_(status);
+    if (!on_state_) return;
+    in_handler_ = true;
+    on_state_(status);
+    in_handler_ = false;
   }
 
   const ClientOptions client_options_;
   SubscribeOptions options_;
   EventHandler on_event_;
   StateHandler on_state_;
-  std::unique_ptr<detail::Channel> channel_;  // shut down under stop_mutex_
+  std::unique_ptr<detail::Channel> channel_;  // shut down under stop_mutex_ (or by close())
   std::mutex stop_mutex_;
+  bool channel_closed_ = false;  // under stop_mutex_
   std::atomic<uint64_t> last_position_;
   std::atomic<bool> ended_{false};
   std::atomic<bool> stopping_{false};
@@ -181,10 +248,12 @@ class Subscription::Impl {
   uint32_t unacknowledged_ = 0;  // events received since the last Credit
   bool subscribed_once_ = false;
   bool connected_ = false;
+  bool outstanding_ = false;  // a Subscribe is in the channel: fail() will be called for it
+  bool in_handler_ = false;   // a handler of this subscription is running
 };
 
 Subscription::Subscription(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Subscription::~Subscription() { impl_->stop(); }
+Subscription::~Subscription() { impl_->close(); }
 void Subscription::stop() { impl_->stop(); }
 uint64_t Subscription::last_position() const { return impl_->last_position(); }
 bool Subscription::active() const { return impl_->active(); }

@@ -1,6 +1,7 @@
 // Clients sharing one EventLoop (client/src/event_loop.cc): one io thread serves them
-// all, closing one leaves the others working, and a closed client's last handlers run
-// safely on the loop after the Client object is gone.
+// all, closing one leaves the others working, a closed client's last handlers run
+// safely on the loop after the Client object is gone, and one subscription's handler
+// may destroy another subscription of the loop.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -15,6 +16,8 @@
 
 #include "fake_server.h"
 #include "orderlog/client/client.h"
+#include "orderlog/client/subscription.h"
+#include "server_fixture.h"
 
 namespace orderlog::client {
 namespace {
@@ -173,6 +176,69 @@ TEST(ClientEventLoop, ClientsComeAndGoWhileOthersKeepTheLoopBusy) {
   EXPECT_GT(answered.load(), before);
   stop.store(true);
   busy->reset();
+}
+
+using ClientEventLoopSubscriptions = testing::ServerTest;
+
+// On a shared loop every subscription's handlers run on its one thread, so this is
+// what destroying one subscription from another one's handler looks like.
+TEST_F(ClientEventLoopSubscriptions, DestroyingOneFromAnotherOnesHandlerStopsItThereAndTheOtherCarriesOn) {
+  // Given two subscriptions to one stream on one loop
+  EventLoop loop;
+  ClientOptions options = testing::client_options(server_->port());
+  options.event_loop = &loop;
+  auto client = Client::connect(options);
+  ASSERT_TRUE(client.ok()) << client.error().to_string();
+  SubscribeOptions subscribe;
+  subscribe.stream_prefix = testing::unique("destroyed-on-loop");
+  std::mutex mutex;
+  std::unique_ptr<Subscription> second;  // guarded by `mutex`
+  std::atomic<bool> second_destroyed{false};
+  std::atomic<int> second_called_after{0};
+  std::atomic<int> second_ended{0};
+  std::atomic<int> first_received{0};
+  auto first = (*client)->subscribe(subscribe, [&](const Event&) {
+    std::unique_ptr<Subscription> doomed;
+    {
+      std::lock_guard lock(mutex);
+      doomed = std::move(second);
+    }
+    doomed.reset();  // on the loop's thread, inside the first one's handler
+    second_destroyed = true;
+    ++first_received;
+  });
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  auto made = (*client)->subscribe(
+      subscribe, [&](const Event&) { second_called_after += second_destroyed ? 1 : 0; },
+      [&](const SubscriptionStatus& status) {
+        second_called_after += second_destroyed ? 1 : 0;
+        if (status.state == SubscriptionState::Ended && status.error.code == ErrorCode::Closed) ++second_ended;
+      });
+  ASSERT_TRUE(made.ok()) << made.error().to_string();
+  {
+    std::lock_guard lock(mutex);
+    second = std::move(made).value();
+  }
+
+  // When events arrive, the first of which makes the first handler destroy the second
+  for (int i = 0; i < 5; ++i) {
+    NewEvent event;
+    event.type = "Numbered";
+    event.payload = std::to_string(i);
+    Result<AppendResult> appended = (*client)->append(subscribe.stream_prefix + "/s", ExpectedVersion::any(), {event});
+    ASSERT_TRUE(appended.ok()) << appended.error().to_string();
+  }
+
+  // Then the first gets every event, the second ended (Closed) inside its destructor
+  // and nothing of it ran afterwards
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (first_received.load() < 5 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(first_received.load(), 5);
+  EXPECT_TRUE(second_destroyed.load());
+  EXPECT_EQ(second_ended.load(), 1);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(second_called_after.load(), 0);
+  EXPECT_TRUE((*first)->active());
 }
 
 }  // namespace

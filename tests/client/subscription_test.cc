@@ -1,16 +1,19 @@
 // Subscriptions against a real orderlogd: catch-up then live with no gap and no
-// duplicate, small credit windows, live-end start, stop, and resuming after the
-// server restarts on the same data directory and port.
+// duplicate, small credit windows, live-end start, stop (also while waiting to
+// resubscribe), resuming after the server restarts on the same data directory and
+// port, and the backoff against a relay that drops every connection.
 #include "orderlog/client/subscription.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "server_fixture.h"
@@ -35,6 +38,7 @@ class Recorder {
     return [this](const SubscriptionStatus& status) {
       std::lock_guard lock(mutex_);
       states_.push_back(status.state);
+      if (status.state == SubscriptionState::Ended) ended_code_ = status.error.code;
       changed_.notify_all();
     };
   }
@@ -50,12 +54,21 @@ class Recorder {
     std::lock_guard lock(mutex_);
     return received_;
   }
+  size_t count(SubscriptionState state) {
+    std::lock_guard lock(mutex_);
+    return static_cast<size_t>(std::count(states_.begin(), states_.end(), state));
+  }
+  std::optional<ErrorCode> ended_code() {
+    std::lock_guard lock(mutex_);
+    return ended_code_;
+  }
 
  private:
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<Event> received_;
   std::vector<SubscriptionState> states_;
+  std::optional<ErrorCode> ended_code_;
 };
 
 NewEvent numbered(int i) {
@@ -198,6 +211,102 @@ TEST_F(ClientSubscription, StopFromTheStateHandlerDuringStopReturns) {
   auto stopped = std::async(std::launch::async, [&] { (*subscription)->stop(); });
   ASSERT_EQ(stopped.wait_for(10s), std::future_status::ready) << "stop() deadlocked with the handler's stop()";
   EXPECT_FALSE((*subscription)->active());
+}
+
+// Through a relay that can play a server going away, with a long backoff: after the
+// loss the subscription sits waiting to resubscribe, with no request in the channel.
+class ClientSubscriptionWaiting : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    proxy_ = std::make_unique<TcpProxy>(server_->port());
+    ClientOptions options = client_options(proxy_->port());
+    options.reconnect_backoff_min = 2s;
+    options.reconnect_backoff_max = 2s;
+    auto client = Client::connect(options);
+    ASSERT_TRUE(client.ok()) << client.error().to_string();
+    client_ = std::move(client).value();
+  }
+
+  std::unique_ptr<TcpProxy> proxy_;
+  std::unique_ptr<Client> client_;
+};
+
+// Ended comes at once with Closed, the subscription is inactive, and a second stop()
+// reports nothing more.
+void expect_ended_once_as_closed(Recorder& recorder, Subscription& subscription) {
+  EXPECT_TRUE(recorder.wait_for_state(SubscriptionState::Ended, 1s));
+  EXPECT_FALSE(subscription.active());
+  subscription.stop();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(recorder.count(SubscriptionState::Ended), 1u);
+  EXPECT_EQ(recorder.ended_code(), ErrorCode::Closed);
+}
+
+TEST_F(ClientSubscriptionWaiting, StopWhileWaitingToResubscribeReportsEndedOnce) {
+  // Given a subscription waiting out its backoff after the server went away
+  Recorder recorder;
+  SubscribeOptions options;
+  options.stream_prefix = unique("waiting");
+  auto subscription = client_->subscribe(options, recorder.events(), recorder.states());
+  ASSERT_TRUE(subscription.ok()) << subscription.error().to_string();
+  proxy_->go_down();
+  ASSERT_TRUE(recorder.wait_for_state(SubscriptionState::Disconnected, 5s));
+
+  // When it is stopped
+  (*subscription)->stop();
+
+  // Then it ends at once with Closed, and only once
+  expect_ended_once_as_closed(recorder, **subscription);
+}
+
+TEST_F(ClientSubscriptionWaiting, StopFromTheStateHandlerOnDisconnectedReportsEndedOnce) {
+  // Given a subscription whose state handler stops it when the connection is lost
+  Recorder recorder;
+  std::atomic<Subscription*> self{nullptr};
+  SubscribeOptions options;
+  options.stream_prefix = unique("stop-on-loss");
+  auto subscription = client_->subscribe(options, recorder.events(),
+                                         [&, record = recorder.states()](const SubscriptionStatus& status) {
+                                           record(status);
+                                           if (status.state == SubscriptionState::Disconnected) self.load()->stop();
+                                         });
+  ASSERT_TRUE(subscription.ok()) << subscription.error().to_string();
+  self = subscription->get();
+
+  // When the server goes away
+  proxy_->go_down();
+
+  // Then it ends at once with Closed, and only once
+  ASSERT_TRUE(recorder.wait_for_state(SubscriptionState::Disconnected, 5s));
+  expect_ended_once_as_closed(recorder, **subscription);
+}
+
+// orderlogd answers a live-end Subscribe with SubscribeOk and CaughtUp at once. A
+// relay that cuts every connection 100 ms after accepting it must still see the
+// resubscribes spaced by a growing delay: CaughtUp delivered nothing, so it must not
+// start the backoff over.
+TEST_F(ClientSubscription, ConnectionsCutSoonAfterSubscribingAreRetriedWithGrowingDelays) {
+  TcpProxy proxy(server_->port());
+  auto client = Client::connect(client_options(proxy.port()));  // backoff 50 ms .. 5 s
+  ASSERT_TRUE(client.ok()) << client.error().to_string();
+  proxy.set_connection_lifetime(100ms);
+  Recorder recorder;
+  SubscribeOptions options;
+  options.stream_prefix = unique("cut");
+  options.from_live_end = true;
+  auto subscription = (*client)->subscribe(options, recorder.events(), recorder.states());
+  ASSERT_TRUE(subscription.ok()) << subscription.error().to_string();
+
+  std::this_thread::sleep_for(3s);
+  const size_t losses = recorder.count(SubscriptionState::Disconnected);
+  (*subscription)->stop();
+
+  // 100 ms per connection plus at least 25, 50, 100, 200, 400, 800 ms of backoff: at
+  // most 7 losses in 3 s (fewer on a slow machine). Starting over at every CaughtUp
+  // makes it one loss every ~150 ms, about 20.
+  EXPECT_GE(losses, 2u) << "the relay did not cut the connections";
+  EXPECT_LE(losses, 9u) << "resubscribed without backing off";
 }
 
 // Not on the shared server: this one restarts its own. orderlogd picks a new port

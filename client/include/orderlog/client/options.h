@@ -22,8 +22,10 @@ struct ClientOptions {
   // From submitting a request to its response; then the request fails with Timeout
   // and a late response is dropped. Includes time spent waiting for a connection.
   std::chrono::milliseconds request_timeout{10000};
-  // Reconnect attempts after a failure wait a jittered, doubling delay in this range;
-  // a successful handshake resets it.
+  // Reconnect attempts after a failure wait a jittered, doubling delay in this range.
+  // It starts over from the minimum only once a connection has answered a request
+  // (a subscription: has delivered an event), so a server that accepts and then
+  // drops every connection is not hammered.
   std::chrono::milliseconds reconnect_backoff_min{50};
   std::chrono::milliseconds reconnect_backoff_max{5000};
 

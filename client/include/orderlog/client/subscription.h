@@ -32,8 +32,9 @@ struct SubscriptionStatus {
 };
 
 // Both run on the subscription's own delivery thread, one call at a time. A handler
-// may block (flow control holds the server back); it must not destroy the
-// Subscription.
+// may block (flow control holds the server back); it must not destroy its own
+// Subscription (that aborts with a message saying so). On a shared EventLoop, a
+// callback may destroy another Subscription of the loop (see ~Subscription).
 using EventHandler = std::function<void(const Event&)>;
 using StateHandler = std::function<void(const SubscriptionStatus&)>;
 
@@ -41,14 +42,18 @@ class Subscription {
  public:
   class Impl;
   explicit Subscription(std::unique_ptr<Impl> impl);
-  // Stops (see stop()).
+  // Stops (see stop()). From a callback on a shared EventLoop's thread (another
+  // subscription's or client's) it does not wait: the connection is closed right
+  // there, the state handler sees Ended before it returns, and no handler of this
+  // subscription runs after it.
   ~Subscription();
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
 
   // Unsubscribes, closes the connection and waits until no handler is running (from
   // a handler itself it does not wait). Idempotent. The state handler then sees Ended
-  // with ErrorCode::Closed.
+  // with ErrorCode::Closed, exactly once, also when stopped while it waits to
+  // reconnect.
   void stop();
   // The position of the last event handed to the handler (the starting position
   // before any). Thread-safe.
