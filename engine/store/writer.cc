@@ -536,6 +536,15 @@ Status Writer::roll_segment() {
     }
   }
   OL_RETURN_IF_ERROR(status());  // a stopped writer names no more segments
+  // Without per-batch fdatasync the sealed segment's bytes may still be only in the
+  // page cache, and the next checkpoint vouches for every segment before the active
+  // one: sync it once now (once per segment, so the cost is nothing).
+  if (options_.durability != Durability::kAlways) {
+    if (Status synced = segments_->last()->file()->sync_data(); !synced.is_ok()) {
+      poison(synced.with_context("syncing the sealed segment " + segments_->last()->path()));
+      return status();
+    }
+  }
   bool named = false;
   Result<std::unique_ptr<storage::Segment>> segment =
       preparer_->take(index_->end().position + 1, /*wait_for_prefill=*/false, &named);
