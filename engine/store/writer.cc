@@ -120,8 +120,10 @@ void Writer::enqueue(std::unique_ptr<AppendRequest> request, bool wait_for_room)
 // Two batches alternate: one is on the device (write + fdatasync) while the next
 // forms. Requests that arrive during the write are decided into the next batch as they
 // come (positions, versions, index entries), so when the write completes the next one
-// only needs sealing before it goes out, and the device waits little. Only one write
-// is ever in flight, which keeps recovery's torn-tail rule simple.
+// only needs sealing before it goes out, and the device waits little. While that
+// next batch is small, the completed one is acknowledged first, so appends sent from
+// its acknowledgements still join it (kAcknowledgeFirstBelowBytes). Only one write is
+// ever in flight, which keeps recovery's torn-tail rule simple.
 void Writer::run() {
   name_this_thread("ol-writer");
   std::deque<std::unique_ptr<AppendRequest>> pending;
@@ -138,9 +140,16 @@ void Writer::run() {
         });
       }
     }
+    // Whether the batch that was in flight is acknowledged before the next write goes
+    // out (see kAcknowledgeFirstBelowBytes).
+    bool acknowledged_first = false;
     if (in_flight != nullptr) {
       form_while_in_flight(*in_flight, pending, &forming, batches_[next_slot].get());
       finish_batch(*in_flight);
+      if (forming == nullptr || forming->log_bytes < kAcknowledgeFirstBelowBytes) {
+        complete_batch(*in_flight);
+        acknowledged_first = true;
+      }
     }
 
     const Controls controls = take_queue(pending);
@@ -161,7 +170,7 @@ void Writer::run() {
       if (next->log_bytes > 0 && next->failure.is_ok()) submit_batch(*next);
     }
     if (in_flight != nullptr) {
-      complete_batch(*in_flight);
+      if (!acknowledged_first) complete_batch(*in_flight);
       trim_cache(*in_flight);  // while the next write is on the device
     }
     in_flight = nullptr;

@@ -326,6 +326,40 @@ TEST(FormingDuringWrite, AFailedIndexWriteDuringAWriteAcknowledgesNothingMore) {
   EXPECT_EQ(events[1].payload, "s #1");
 }
 
+// An appender that answers its acknowledgement with its next append at once (a
+// callback of append_async) joins the write that goes out next while that write is
+// small, instead of waiting for the one after it.
+TEST(FormingDuringWrite, AnAppendSentFromAnAcknowledgementJoinsTheNextSmallWrite) {
+  HeldStore s;
+  ASSERT_NO_FATAL_FAILURE(open_held(s));
+  const EventBatch held = make_event("T", "held");
+  const EventBatch answer = make_event("T", "answer");
+  AsyncOutcome held_outcome;
+  AsyncOutcome answer_outcome;
+  const std::vector<StreamAppend> held_request = {{"a", ExpectedVersion::any(), held.events()}};
+  s.store->append_async(held_request, [&, done = held_outcome.callback()](Result<AppendResult> result) {
+    const std::vector<StreamAppend> next = {{"a", ExpectedVersion::any(), answer.events()}};
+    s.store->append_async(next, answer_outcome.callback());
+    done(std::move(result));
+  });
+  ASSERT_TRUE(s.holder.wait_for_held(1));
+  std::vector<EventBatch> batches;
+  const auto during = append_async(*s.store, 1, "during", &batches);
+  ASSERT_TRUE(wait_for_decided(*s.store, 1 + 1 + 1)) << "nothing was decided while the write was held";
+  const uint64_t batches_before = s.store->stats().batches;  // "before" only: the held write is not done
+  s.holder.hold(false);
+  s.holder.release_all();
+  ASSERT_TRUE(held_outcome.ready_within(milliseconds(10'000)));
+  ASSERT_TRUE(answer_outcome.ready_within(milliseconds(10'000)));
+  ASSERT_TRUE(during[0]->ready_within(milliseconds(10'000)));
+  ASSERT_OK(held_outcome.get().status());
+  ASSERT_OK_AND_ASSIGN(const AppendResult answered, answer_outcome.get());
+  ASSERT_OK_AND_ASSIGN(const AppendResult formed, during[0]->get());
+  EXPECT_EQ(answered.first_position.value, formed.first_position.value + 1);
+  EXPECT_EQ(s.store->stats().batches - batches_before, 2u)
+      << "the held write, then one write of the append formed during it and the answer";
+}
+
 TEST(FormingDuringWrite, CloseWhileAWriteIsHeldStillMakesEveryAcknowledgedAppendDurable) {
   HeldWrite w;
   ASSERT_NO_FATAL_FAILURE(hold_a_write_and_append(w, 5));
