@@ -19,7 +19,7 @@ cd "$root"
 ORDERLOG_BENCH_DEPS=1 scripts/bootstrap.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "${ORDERLOG_BUILD_JOBS:-2}" \
-  --target orderlogd orderlog-bench storage_bench order_bench
+  --target orderlogd orderlog-bench storage_bench order_bench machine_ceilings
 
 seconds="${ORDERLOG_BENCH_SECONDS:-5}"
 repeat="${ORDERLOG_BENCH_REPEAT:-3}"
@@ -31,6 +31,7 @@ inprocess_json="$results_dir/$stamp-server-inprocess.json"
 order_json="$results_dir/$stamp-server-order.json"
 peers_json="$results_dir/$stamp-server-peers.json"
 summary_json="$results_dir/$stamp-server-summary.json"
+ceilings_json="$results_dir/$stamp-server-ceilings.json"
 
 work="${ORDERLOG_BENCH_DIR:-/tmp/orderlog-bench}/server"
 rm -rf "$work"
@@ -103,6 +104,11 @@ for ((run = 1; run <= repeat; run++)); do
   done
 done
 
+# What loopback round trips and a bare group commit reach here with no orderlog work,
+# in the same run (docs/performance.md, "Ceilings").
+echo "run_server_bench: the machine's ceilings (about 25 s)" >&2
+build/release/bench/machine_ceilings --seconds 3 --dir "$work" >"$ceilings_json"
+
 if [[ "${ORDERLOG_BENCH_SKIP_INPROCESS:-0}" != "1" ]]; then
   echo "run_server_bench: the same workloads in-process" >&2
   build/release/bench/storage_bench --benchmark_repetitions="$repeat" --benchmark_report_aggregates_only=true \
@@ -122,4 +128,5 @@ else
   echo '{}' >"$peers_json"
 fi
 
-python3 bench/server_bench_summary.py "$runs_json" "$inprocess_json" "$order_json" "$peers_json" "$summary_json"
+python3 bench/server_bench_summary.py "$runs_json" "$inprocess_json" "$order_json" "$peers_json" "$summary_json" \
+  "$ceilings_json"

@@ -2,10 +2,15 @@
 # The summary of bench/run_server_bench.sh: medians of the orderlog-bench runs against
 # orderlogd, the same workloads in-process (storage_bench, order_bench) and the peers
 # (bench/peers_baseline.sh), their ratios, and the targets of docs/performance.md.
-# Usage: server_bench_summary.py RUNS.jsonl INPROCESS.json ORDER.json PEERS.json SUMMARY_OUT.json
+# Usage: server_bench_summary.py RUNS.jsonl INPROCESS.json ORDER.json PEERS.json SUMMARY_OUT.json [CEILINGS.json]
 import datetime, json, statistics, sys
 
 runs_path, inprocess_path, order_path, peers_path, summary_path = sys.argv[1:6]
+ceilings = {}
+if len(sys.argv) > 6:
+    with open(sys.argv[6]) as f:
+        ceilings = json.load(f)
+loopback_ceiling = ceilings.get("loopback", {}).get("round_trips_per_s")
 by_name = {}
 with open(runs_path) as f:
     for line in f:
@@ -73,7 +78,7 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 summary = {"date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "server": server, "in_process": local, "peers": peers, "targets": []}
+           "server": server, "in_process": local, "peers": peers, "ceilings": ceilings, "targets": []}
 def target(what, value, threshold, at_least=True):
     met = None if value is None else (value >= threshold if at_least else value < threshold)
     summary["targets"].append({"target": what, "value": value, "threshold": threshold, "met": met})
@@ -116,6 +121,11 @@ if pg or redis:
           f"orderlogd 64 connections / PostgreSQL 64 clients = {fmt(ratio(c64.get('events_per_s'), pg_single_64))}")
     print(f"  Redis XADD appendfsync always, 64 clients {fmt(redis_xadd_64)}/s; "
           f"orderlogd / Redis = {fmt(ratio(c64.get('events_per_s'), redis_xadd_64))}")
+if loopback_ceiling:
+    print(f"\nCeiling: a bare epoll echo over loopback, 64 connections x 1 request of 300 bytes, no other work: "
+          f"{fmt(loopback_ceiling)} round trips/s (machine_ceilings); orderlogd's 64-connection appends reach "
+          f"{fmt(ratio(c64.get('events_per_s'), loopback_ceiling))} of it, the 150k target is "
+          f"{fmt(ratio(150e3, loopback_ceiling))} of it")
 print("\nTargets")
 for t in summary["targets"]:
     state = {True: "met", False: "NOT MET", None: "not measured"}[t["met"]]

@@ -159,7 +159,9 @@ std::optional<Reply> handle_query(const Services& services, const Request& reque
   if (!decoded.is_ok()) return status_reply(request.id, decoded.status());
   // A query waiting for the log blocks its pool thread for up to kQueryWaitMax: past
   // half the pool they are refused, so they cannot starve other queries and retries.
-  const bool waits = decoded->consistency.min_position.value > services.store->committed_position().value;
+  // ProjectionsQuery reports progress and ignores min_position: it never waits.
+  const bool waits = !std::holds_alternative<ProjectionsRequest>(decoded->request) &&
+                     decoded->consistency.min_position.value > services.store->committed_position().value;
   if (waits && services.waiting_queries->fetch_add(1) >= services.waiting_queries_max()) {
     services.waiting_queries->fetch_sub(1);
     return error_reply(request.id, wire::ErrorCode::Busy,

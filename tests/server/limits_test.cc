@@ -155,6 +155,11 @@ TEST(WaitingQueryLimitTest, QueriesWaitingForTheLogAreCappedAtHalfThePool) {
   EXPECT_EQ(refused.error_code(), wire::ErrorCode::Busy) << refused.error_message();
   const Frame answered = call(*other, count_query(3, 0, 1500));
   EXPECT_EQ(answered.type(), wire::Body::QueryOk) << answered.error_message();
+  // Progress ignores min_position, so it never takes a waiting slot.
+  const Frame progress = call(*other, query(5, wire::QueryKind::ProjectionsQuery,
+                                            [](auto& b) { return wire::CreateProjectionsQuery(b).Union(); }, far_ahead,
+                                            1500));
+  EXPECT_EQ(progress.type(), wire::Body::QueryOk) << progress.error_message();
   auto timed_out = waiter->read_frame();
   ASSERT_TRUE(timed_out.has_value());
   EXPECT_EQ(timed_out->request_id(), 1u);
