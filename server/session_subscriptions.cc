@@ -55,6 +55,7 @@ Reply Session::subscribe(const wire::Message& message) {
   const GlobalPosition head = services_.store->committed_position();
   const GlobalPosition start_after = request.from_live_end() ? head : GlobalPosition{request.after_position()};
   subscriptions_.emplace(id, std::make_unique<Subscription>(id, std::move(filter), start_after, request.initial_credit()));
+  pump_next_ = id;  // a new subscription has the next turn: the others may have long backlogs
   services_.metrics->add_subscriptions(1);
   if (notifier_handle_ == 0) {
     // The notifier thread only posts: the pump itself runs on this strand, once per

@@ -114,7 +114,7 @@ TEST_F(SubscriptionTest, ALargeBacklogDoesNotHoldBackTheOtherSubscriptionsOfItsC
   ASSERT_TRUE(writer && subscriber);
   // The small subscription's events come first, so it has them to deliver at once.
   append_batches(*writer, small + "s", 1, 3);
-  constexpr int kAppends = 10;
+  constexpr int kAppends = 12;
   constexpr size_t kEventsPerAppend = 1000;
   const std::string payload(2048, 'p');
   for (int i = 0; i < kAppends; ++i) {
@@ -139,8 +139,11 @@ TEST_F(SubscriptionTest, ALargeBacklogDoesNotHoldBackTheOtherSubscriptionsOfItsC
     }
     if (frame->type() == wire::Body::SubscriptionCaughtUp && frame->request_id() == 1) big_caught_up = true;
   }
+  // It gets its turn within a page or two of the big one's (2,048 events each); how
+  // many exactly depends on when the server reads the second Subscribe, which a slow
+  // (sanitized) build may delay by a write or two.
   EXPECT_FALSE(big_caught_up) << "the small subscription waited for the whole backlog";
-  EXPECT_LT(big_events, kAppends * kEventsPerAppend / 2) << "the small subscription waited for most of the backlog";
+  EXPECT_LT(big_events, kAppends * kEventsPerAppend * 3 / 4) << "the small subscription waited for most of the backlog";
 }
 
 TEST_F(SubscriptionTest, NeverSendsMoreEventsThanCredited) {
