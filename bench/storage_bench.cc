@@ -15,9 +15,12 @@
 // ORDERLOG_BENCH_PREFILL_BELOW_COMMIT_BYTES (StoreOptions::segment_prefill_below_commit_bytes;
 // 18446744073709551615 zero-fills every segment, as before that option),
 // ORDERLOG_BENCH_PAGE_CACHE_WINDOW_MIB (StoreOptions::page_cache_window_bytes in MiB;
-// 0 leaves the page cache to the kernel, as before that option).
+// 0 leaves the page cache to the kernel, as before that option),
+// ORDERLOG_BENCH_SYNC_ON_WRITER_BELOW_BYTES (StoreOptions::sync_on_writer_below_bytes;
+// 0 hands every fdatasync to io_uring, as before that option).
 // See docs/performance.md.
 #include <algorithm>
+#include <optional>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -80,7 +83,15 @@ struct BenchConfig {
   uint64_t reopen_gib = 1;
   uint64_t prefill_below_commit_bytes = StoreOptions{}.segment_prefill_below_commit_bytes;
   uint64_t page_cache_window_bytes = StoreOptions{}.page_cache_window_bytes;
+  uint64_t sync_on_writer_below_bytes = StoreOptions{}.sync_on_writer_below_bytes;
 };
+
+// The variable's value when it is set, 0 included.
+std::optional<uint64_t> env_u64_if_set(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return std::nullopt;
+  return std::strtoull(text, nullptr, 10);
+}
 
 uint64_t env_u64(const char* name, uint64_t fallback) {
   const char* text = std::getenv(name);
@@ -98,9 +109,11 @@ const BenchConfig& config() {
     result.reopen_gib = env_u64("ORDERLOG_BENCH_REOPEN_GIB", result.reopen_gib);
     result.prefill_below_commit_bytes =
         env_u64("ORDERLOG_BENCH_PREFILL_BELOW_COMMIT_BYTES", result.prefill_below_commit_bytes);
-    if (const char* window = std::getenv("ORDERLOG_BENCH_PAGE_CACHE_WINDOW_MIB"); window != nullptr && *window != '\0') {
-      result.page_cache_window_bytes = std::strtoull(window, nullptr, 10) * 1024 * 1024;  // 0: off
+    if (auto window_mib = env_u64_if_set("ORDERLOG_BENCH_PAGE_CACHE_WINDOW_MIB")) {
+      result.page_cache_window_bytes = *window_mib * 1024 * 1024;  // 0: off
     }
+    result.sync_on_writer_below_bytes = env_u64_if_set("ORDERLOG_BENCH_SYNC_ON_WRITER_BELOW_BYTES")
+                                            .value_or(result.sync_on_writer_below_bytes);
     return result;
   }();
   return value;
@@ -150,6 +163,7 @@ StoreOptions store_options(Durability durability) {
   options.durability = durability;
   options.segment_prefill_below_commit_bytes = config().prefill_below_commit_bytes;
   options.page_cache_window_bytes = config().page_cache_window_bytes;
+  options.sync_on_writer_below_bytes = config().sync_on_writer_below_bytes;
   options.log = [](LogLevel level, std::string_view line) {
     if (level != LogLevel::kInfo) std::fprintf(stderr, "orderlog: %.*s\n", static_cast<int>(line.size()), line.data());
   };

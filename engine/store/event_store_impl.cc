@@ -116,6 +116,7 @@ Status EventStoreImpl::open_directory() {
   writer_options.checkpoint_every_bytes = options_.checkpoint_every_bytes;
   writer_options.prefill_below_commit_bytes = options_.segment_prefill_below_commit_bytes;
   writer_options.page_cache_window_bytes = options_.page_cache_window_bytes;
+  writer_options.sync_on_writer_below_bytes = options_.sync_on_writer_below_bytes;
   writer_options.log = recovery.log;
   writer_options.commit_observer = options_.commit_observer;
   writer_ = std::make_unique<Writer>(writer_options, &segments_, index_.get(), preparer_.get(),

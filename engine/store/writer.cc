@@ -45,6 +45,9 @@ struct Writer::Batch {
   storage::AlignedBuffer bytes;
   std::vector<std::unique_ptr<AppendRequest>> requests;  // every request decided in it
   Status failure;  // why the batch was not written, if it was not
+  // Set when the writer wrote (and synced) the batch itself, not through
+  // start_write_and_sync(): the outcome finish_batch() takes.
+  std::optional<Status> written_on_writer;
 
   // Where the next unit goes in the segment.
   uint64_t end_offset() const { return write_offset + head_bytes + log_bytes; }
@@ -55,6 +58,7 @@ struct Writer::Batch {
     bytes.clear();
     requests.clear();
     failure = Status::ok();
+    written_on_writer.reset();
   }
 };
 
@@ -122,8 +126,11 @@ void Writer::enqueue(std::unique_ptr<AppendRequest> request, bool wait_for_room)
 // come (positions, versions, index entries), so when the write completes the next one
 // only needs sealing before it goes out, and the device waits little. While that
 // next batch is small, the completed one is acknowledged first, so appends sent from
-// its acknowledgements still join it (kAcknowledgeFirstBelowBytes). Only one write is
-// ever in flight, which keeps recovery's torn-tail rule simple.
+// its acknowledgements still join it (kAcknowledgeFirstBelowBytes). A batch below
+// sync_on_writer_below_bytes is written and synced by submit_batch() itself; it then
+// counts as in flight with its outcome known, and the next batch forms from what
+// queued meanwhile. Only one write is ever in flight, which keeps recovery's torn-tail
+// rule simple.
 void Writer::run() {
   name_this_thread("ol-writer");
   std::deque<std::unique_ptr<AppendRequest>> pending;
@@ -228,6 +235,7 @@ Writer::Controls Writer::take_queue(std::deque<std::unique_ptr<AppendRequest>>& 
 // checkpoint request, a full batch. Never rolls a segment: that needs a quiet log.
 void Writer::form_while_in_flight(const Batch& in_flight, std::deque<std::unique_ptr<AppendRequest>>& pending,
                                   Batch** forming, Batch* slot) {
+  if (in_flight.written_on_writer.has_value()) return;  // nothing is on the device
   const int ready_fd = in_flight.segment->file()->write_ready_fd();
   if (ready_fd < 0 || wake_fd_ < 0) return;
   bool woken_once = false;
@@ -363,7 +371,16 @@ void Writer::submit_batch(Batch& batch) {
   }
   const bool sync = options_.durability == Durability::kAlways;
   batch.submitted_ns = steady_now_ns();
-  Status started = batch.segment->file()->start_write_and_sync(batch.write_offset, batch.bytes.bytes(), sync);
+  File* file = batch.segment->file();
+  if (batch.bytes.size() < options_.sync_on_writer_below_bytes) {
+    // See StoreOptions::sync_on_writer_below_bytes. Appends arriving meanwhile queue
+    // up and form the next batch; finish_batch() takes the outcome.
+    Status written = file->write_at(batch.write_offset, batch.bytes.bytes());
+    if (written.is_ok() && sync) written = file->sync_data();
+    batch.written_on_writer = std::move(written);
+    return;
+  }
+  Status started = file->start_write_and_sync(batch.write_offset, batch.bytes.bytes(), sync);
   if (!started.is_ok()) {
     poison(started);
     batch.failure = started;
@@ -371,7 +388,8 @@ void Writer::submit_batch(Batch& batch) {
 }
 
 void Writer::finish_batch(Batch& batch) {
-  Status written = batch.segment->file()->finish_write_and_sync();
+  Status written = batch.written_on_writer.has_value() ? std::move(*batch.written_on_writer)
+                                                       : batch.segment->file()->finish_write_and_sync();
   if (options_.durability == Durability::kAlways) syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!written.is_ok()) {
     poison(written);

@@ -1,8 +1,9 @@
 // Writer: the single thread that appends to the log. It drains every queued append
 // into one batch (group commit), decides each against the stream table (expected
 // version, idempotent retry), assigns gapless positions, versions and a monotonic
-// timestamp, writes the batch with one write linked to one fdatasync, and only then
-// publishes the committed position and acknowledges the batch.
+// timestamp, writes the batch with one write and one fdatasync (on its own thread when
+// the batch is small, otherwise through io_uring while it decides the next batch), and
+// only then publishes the committed position and acknowledges the batch.
 //
 // A failed write or fsync is fatal: the writer keeps the error, fails everything
 // pending and everything after, and the store is read-only until reopened.
@@ -44,6 +45,7 @@ struct WriterOptions {
   uint64_t checkpoint_every_bytes = 0;  // see StoreOptions
   uint64_t prefill_below_commit_bytes = 0;  // StoreOptions::segment_prefill_below_commit_bytes
   uint64_t page_cache_window_bytes = 0;     // StoreOptions::page_cache_window_bytes
+  uint64_t sync_on_writer_below_bytes = 0;  // StoreOptions::sync_on_writer_below_bytes
   std::function<void(LogLevel, const std::string&)> log;
   CommitObserver commit_observer;  // see StoreOptions
 };

@@ -1,8 +1,10 @@
-// ZeroFillCountingEnv: counts the bytes written to the segment preparer's zero-filled
-// file (SegmentPreparer::kPreparedFileName), to tell a zero-filled next segment from
-// an allocated-only one.
+// ZeroFillCountingEnv: counts the zeros written to the segment preparer's file
+// (SegmentPreparer::kPreparedFileName), to tell a zero-filled next segment from an
+// allocated-only one. The writer goes on writing the log through that same File once
+// the segment is in use; those writes are never all zeros, and are not counted.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -33,7 +35,8 @@ class ZeroFillCountingEnv : public ForwardingEnv {
     CountingFile(std::unique_ptr<File> base, std::atomic<uint64_t>* bytes)
         : ForwardingFile(std::move(base)), bytes_(bytes) {}
     Status write_at(uint64_t offset, std::span<const std::byte> data) override {
-      bytes_->fetch_add(data.size());
+      const bool zeros = std::all_of(data.begin(), data.end(), [](std::byte b) { return b == std::byte{0}; });
+      if (zeros) bytes_->fetch_add(data.size());
       return ForwardingFile::write_at(offset, data);
     }
 

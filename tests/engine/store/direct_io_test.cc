@@ -103,6 +103,15 @@ std::vector<EventBatch> odd_sized_appends(size_t appends, uint32_t seed) {
   return batches;
 }
 
+// Options for a store on a WriteWatchingEnv: every commit is started
+// (sync_on_writer_below_bytes 0), so the watcher sees each one. What a commit writes
+// does not depend on whether the writer syncs it itself.
+StoreOptions watched_options(Env* env) {
+  StoreOptions options = test_options(env, kSmallSegmentBytes);
+  options.sync_on_writer_below_bytes = 0;
+  return options;
+}
+
 std::vector<std::string> payloads_of(const std::vector<EventBatch>& batches) {
   std::vector<std::string> payloads;
   for (const EventBatch& batch : batches) {
@@ -122,7 +131,7 @@ TEST(DirectWrites, EveryWriteCoversWholePagesAndNeverChangesAWrittenByte) {
   WriteWatchingEnv env(&mem);
   const std::vector<EventBatch> batches = odd_sized_appends(300, 7);
   {
-    ASSERT_OK_AND_ASSIGN(auto store, open_store(mem, test_options(&env, kSmallSegmentBytes)));
+    ASSERT_OK_AND_ASSIGN(auto store, open_store(mem, watched_options(&env)));
     for (size_t i = 0; i < batches.size(); ++i) {
       ASSERT_OK(store->append("stream-" + std::to_string(i % 5), ExpectedVersion::any(), batches[i].events()));
     }
@@ -147,7 +156,7 @@ TEST(BufferedWrites, CoverWholePagesOfSegmentsZeroFilledDirectly) {
   MemEnv mem;
   WriteWatchingEnv env(&mem, /*watch_buffered=*/true);
   const std::vector<EventBatch> batches = odd_sized_appends(300, 9);
-  StoreOptions options = test_options(&env, kSmallSegmentBytes);
+  StoreOptions options = watched_options(&env);
   options.direct_io = false;
   options.segment_prefill = true;
   {
@@ -186,7 +195,7 @@ TEST(DirectWrites, WithoutDirectIoTheStoreSaysSoAndWritesThroughThePageCache) {
   NoDirectIoEnv no_direct(&mem);
   WriteWatchingEnv env(&no_direct, /*watch_buffered=*/true);
   LogCapture capture;
-  StoreOptions options = test_options(&env, kSmallSegmentBytes);
+  StoreOptions options = watched_options(&env);
   options.direct_io = true;
   options.log = capture.sink();
   const std::vector<EventBatch> batches = odd_sized_appends(200, 13);

@@ -34,9 +34,10 @@ struct FaultyStore {
   std::vector<StoredEvent> acknowledged;  // every acknowledged event, as read back
 };
 
-StoreOptions faulty_options(FaultyStore& s) {
+StoreOptions faulty_options(FaultyStore& s, uint64_t sync_on_writer_below_bytes = StoreOptions{}.sync_on_writer_below_bytes) {
   StoreOptions options = test_options(&s.faults, kSmallSegmentBytes);
   options.log = s.log.sink();
+  options.sync_on_writer_below_bytes = sync_on_writer_below_bytes;
   return options;
 }
 
@@ -233,9 +234,10 @@ struct Scenario {
 // the live store and a power cut both hold exactly the acknowledged events, and that a
 // clean restart holds them too (plus, whole, the failed append that was written but
 // not synced, which a restart without a power cut may find).
-void run_fault_scenario(const Scenario& scenario, uint64_t successes_before_failure) {
+void run_fault_scenario(const Scenario& scenario, uint64_t successes_before_failure,
+                        uint64_t sync_on_writer_below_bytes) {
   FaultyStore s;
-  ASSERT_OK_AND_ASSIGN(s.store, open_store(s.faults, faulty_options(s)));
+  ASSERT_OK_AND_ASSIGN(s.store, open_store(s.faults, faulty_options(s, sync_on_writer_below_bytes)));
   FaultRule rule = log_fault(scenario.op, scenario.error_number);
   rule.torn_bytes_kept = scenario.torn_bytes_kept;
   rule.successes_before_failure = successes_before_failure;
@@ -301,10 +303,15 @@ TEST(EventStoreFaults, EveryInjectedFaultLeavesExactlyTheAcknowledgedEvents) {
       {"allocate ENOSPC", FaultOp::kAllocate, ENOSPC, 0, false},
       {"log directory sync EIO", FaultOp::kSyncDir, EIO, 0, true},
   };
-  for (const Scenario& scenario : scenarios) {
-    for (uint64_t successes : {0, 1, 2, 5, 9, 17, 30}) {
-      SCOPED_TRACE(std::string(scenario.name) + " after " + std::to_string(successes) + " successes");
-      EXPECT_NO_FATAL_FAILURE(run_fault_scenario(scenario, successes));
+  // Commits synced by the writer itself (the default for these small ones) and
+  // commits started with start_write_and_sync().
+  for (uint64_t sync_on_writer_below_bytes : {StoreOptions{}.sync_on_writer_below_bytes, uint64_t{0}}) {
+    for (const Scenario& scenario : scenarios) {
+      for (uint64_t successes : {0, 1, 2, 5, 9, 17, 30}) {
+        SCOPED_TRACE(std::string(scenario.name) + " after " + std::to_string(successes) + " successes, " +
+                     (sync_on_writer_below_bytes == 0 ? "started" : "synced on the writer"));
+        EXPECT_NO_FATAL_FAILURE(run_fault_scenario(scenario, successes, sync_on_writer_below_bytes));
+      }
     }
   }
 }

@@ -3,7 +3,9 @@
 // signalled only when the test releases it) and pin what that must never change: the
 // next batch's requests are decided meanwhile but acknowledged only after their own
 // write is durable; if the held write fails, none of them is acknowledged or written;
-// a close while a write is held still makes every acknowledged append durable.
+// a close while a write is held still makes every acknowledged append durable. The
+// stores hand every commit to start_write_and_sync() (sync_on_writer_below_bytes 0);
+// sync_on_writer_test.cc covers commits the writer syncs itself.
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -143,8 +145,15 @@ struct HeldStore {
   std::unique_ptr<EventStore> store;
 };
 
+// Options under which every commit is started, so a HeldFile can hold it.
+StoreOptions held_options(Env* env) {
+  StoreOptions options = test_options(env, kDefaultTestSegmentBytes);
+  options.sync_on_writer_below_bytes = 0;
+  return options;
+}
+
 void open_held(HeldStore& s) {
-  ASSERT_OK_AND_ASSIGN(s.store, open_store(s.mem, test_options(&s.env, kDefaultTestSegmentBytes)));
+  ASSERT_OK_AND_ASSIGN(s.store, open_store(s.mem, held_options(&s.env)));
   // A first acknowledged event, written without holding.
   ASSERT_OK(s.store->append("before", ExpectedVersion::any(), make_event("T", "before").events()));
   s.holder.hold(true);
@@ -295,7 +304,7 @@ TEST(FormingDuringWrite, AFailedIndexWriteDuringAWriteAcknowledgesNothingMore) {
       holder.release_all();
     }
   } release{holder};
-  ASSERT_OK_AND_ASSIGN(store, open_store(mem, test_options(&env, kDefaultTestSegmentBytes)));
+  ASSERT_OK_AND_ASSIGN(store, open_store(mem, held_options(&env)));
   for (int i = 0; i < 2; ++i) {
     ASSERT_OK(store->append("s", ExpectedVersion::any(), make_event("T", "s #" + std::to_string(i)).events()));
   }
