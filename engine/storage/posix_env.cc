@@ -1,7 +1,8 @@
 // The production Env: POSIX files, directories and flock-based locks. A segment's
 // group-commit write overlaps the caller's work with the device through io_uring when
 // the kernel allows it: with direct I/O the write runs asynchronously and the
-// fdatasync follows on the caller's thread; buffered, a pwrite is followed by an
+// fdatasync follows on the caller's thread; buffered, a pwrite (of a large commit: in
+// chunks, each one's writeback started as soon as it is copied) is followed by an
 // asynchronous fdatasync. Without a ring both run synchronously. Every path gives the
 // same durability contract.
 #include <dirent.h>
@@ -26,6 +27,11 @@ namespace {
 
 // Bounds a single pwrite/pread call: Linux caps one just below 2 GiB.
 constexpr size_t kSyscallBytesMax = size_t{1} << 30;
+// A buffered group commit at least this large is copied into the page cache in chunks
+// of kWritebackChunkBytes, each handed to the device as soon as it is copied (see
+// write_starting_writeback()).
+constexpr size_t kStartWritebackFromBytes = 1024 * 1024;
+constexpr size_t kWritebackChunkBytes = 512 * 1024;
 
 std::string at_offset(const std::string& path, uint64_t offset) {
   return path + " at offset " + std::to_string(offset);
@@ -51,6 +57,8 @@ class PosixFile final : public File {
   PosixFile& operator=(const PosixFile&) = delete;
 
   Status write_at(uint64_t offset, std::span<const std::byte> data) override;
+  // write_at(), starting the device on each chunk once it is in the page cache.
+  Status write_starting_writeback(uint64_t offset, std::span<const std::byte> data);
   size_t write_alignment() const override { return direct_fd_ >= 0 ? kDirectIoAlignment : 1; }
   Status sync_data() override;
   Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) override;
@@ -155,7 +163,8 @@ Status PosixFile::start_write_and_sync(uint64_t offset, std::span<const std::byt
   // buffered file is handed to a kernel worker thread, which measured slower
   // (docs/performance.md). Only the fdatasync, the part that waits on the device,
   // runs asynchronously then.
-  Status status = write_at(offset, data);
+  Status status = sync && data.size() >= kStartWritebackFromBytes ? write_starting_writeback(offset, data)
+                                                                  : write_at(offset, data);
   if (!status.is_ok() || !sync) {
     completed_ = std::move(status);
     return Status::ok();
@@ -168,6 +177,26 @@ Status PosixFile::start_write_and_sync(uint64_t offset, std::span<const std::byt
     use_io_uring_ = false;
   }
   completed_ = sync_data();
+  return Status::ok();
+}
+
+// Without it the device would see none of a large commit until the fdatasync after
+// the whole copy, and sit idle while the writer copies. Only a hint: durability still
+// comes from that fdatasync, which also reports any writeback error. A refusal is
+// treated as a failed write all the same, so nothing is acknowledged on a file the
+// kernel has started to complain about.
+Status PosixFile::write_starting_writeback(uint64_t offset, std::span<const std::byte> data) {
+  for (size_t done = 0; done < data.size();) {
+    const size_t chunk = std::min(kWritebackChunkBytes, data.size() - done);
+    OL_RETURN_IF_ERROR(write_at(offset + done, data.subspan(done, chunk)));
+    while (sync_file_range(fd_, static_cast<off_t>(offset + done), static_cast<off_t>(chunk),
+                           SYNC_FILE_RANGE_WRITE) != 0) {
+      const int error_number = errno;
+      if (error_number == EINTR) continue;
+      return Status::from_errno(error_number, "sync_file_range " + at_offset(path_, offset + done));
+    }
+    done += chunk;
+  }
   return Status::ok();
 }
 
