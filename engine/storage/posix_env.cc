@@ -83,6 +83,7 @@ class PosixFile final : public File {
   std::unique_ptr<UringWriter> uring_;  // created on the first start_write_and_sync
   std::optional<Status> completed_;     // outcome of a start that ran synchronously
   bool sync_after_write_ = false;
+  bool writeback_hints_ = true;  // see write_starting_writeback()
   void* map_base_ = nullptr;
   uint64_t map_reserve_bytes_ = 0;
 };
@@ -163,8 +164,10 @@ Status PosixFile::start_write_and_sync(uint64_t offset, std::span<const std::byt
   // buffered file is handed to a kernel worker thread, which measured slower
   // (docs/performance.md). Only the fdatasync, the part that waits on the device,
   // runs asynchronously then.
-  Status status = sync && data.size() >= kStartWritebackFromBytes ? write_starting_writeback(offset, data)
-                                                                  : write_at(offset, data);
+  // (A direct file gets here only without a ring: its write bypasses the page cache
+  // and goes to the device at once anyway.)
+  const bool start_writeback = sync && direct_fd_ < 0 && data.size() >= kStartWritebackFromBytes;
+  Status status = start_writeback ? write_starting_writeback(offset, data) : write_at(offset, data);
   if (!status.is_ok() || !sync) {
     completed_ = std::move(status);
     return Status::ok();
@@ -181,19 +184,18 @@ Status PosixFile::start_write_and_sync(uint64_t offset, std::span<const std::byt
 }
 
 // Without it the device would see none of a large commit until the fdatasync after
-// the whole copy, and sit idle while the writer copies. Only a hint: durability still
-// comes from that fdatasync, which also reports any writeback error. A refusal is
-// treated as a failed write all the same, so nothing is acknowledged on a file the
-// kernel has started to complain about.
+// the whole copy, and sit idle while the writer copies. Only a hint: durability comes
+// from that fdatasync, which also reports any writeback error (the kernel keeps it for
+// this file until an fsync reports it), so a refused hint costs nothing but the
+// overlap. After one refusal (a filesystem without it, a passing ENOMEM) the file
+// stops asking.
 Status PosixFile::write_starting_writeback(uint64_t offset, std::span<const std::byte> data) {
   for (size_t done = 0; done < data.size();) {
     const size_t chunk = std::min(kWritebackChunkBytes, data.size() - done);
     OL_RETURN_IF_ERROR(write_at(offset + done, data.subspan(done, chunk)));
-    while (sync_file_range(fd_, static_cast<off_t>(offset + done), static_cast<off_t>(chunk),
-                           SYNC_FILE_RANGE_WRITE) != 0) {
-      const int error_number = errno;
-      if (error_number == EINTR) continue;
-      return Status::from_errno(error_number, "sync_file_range " + at_offset(path_, offset + done));
+    if (writeback_hints_ && sync_file_range(fd_, static_cast<off_t>(offset + done), static_cast<off_t>(chunk),
+                                            SYNC_FILE_RANGE_WRITE) != 0 && errno != EINTR) {
+      writeback_hints_ = false;
     }
     done += chunk;
   }

@@ -150,10 +150,14 @@ void Writer::run() {
     // Whether the batch that was in flight is acknowledged before the next write goes
     // out (see kAcknowledgeFirstBelowBytes).
     bool acknowledged_first = false;
+    bool trimmed = false;  // trim_cache(*in_flight) done
     if (in_flight != nullptr) {
       form_while_in_flight(*in_flight, pending, &forming, batches_[next_slot].get());
       finish_batch(*in_flight);
-      if (forming == nullptr || forming->log_bytes < kAcknowledgeFirstBelowBytes) {
+      // A batch the writer will sync itself must not hold back the acknowledgements
+      // of one already durable, whatever sync_on_writer_below_bytes is set to.
+      if (forming == nullptr ||
+          forming->log_bytes < std::max(kAcknowledgeFirstBelowBytes, options_.sync_on_writer_below_bytes)) {
         complete_batch(*in_flight);
         acknowledged_first = true;
       }
@@ -174,11 +178,19 @@ void Writer::run() {
       if (Status error = status(); !error.is_ok() && next->failure.is_ok()) next->failure = error;
       if (!controls.checkpoint_wanted) add_pending(pending, *next, /*may_roll=*/true);
       seal_batch(*next);
-      if (next->log_bytes > 0 && next->failure.is_ok()) submit_batch(*next);
+      if (next->log_bytes > 0 && next->failure.is_ok()) {
+        // A batch synced on the writer leaves nothing to overlap the trim with: trim
+        // first, so it delays neither that batch's acknowledgements nor its timing.
+        if (in_flight != nullptr && syncs_on_writer(*next)) {
+          trim_cache(*in_flight);
+          trimmed = true;
+        }
+        submit_batch(*next);
+      }
     }
     if (in_flight != nullptr) {
       if (!acknowledged_first) complete_batch(*in_flight);
-      trim_cache(*in_flight);  // while the next write is on the device
+      if (!trimmed) trim_cache(*in_flight);  // while the next write is on the device
     }
     in_flight = nullptr;
     if (next != nullptr) {
@@ -364,6 +376,10 @@ void Writer::seal_batch(Batch& batch) {
   }
 }
 
+bool Writer::syncs_on_writer(const Batch& batch) const {
+  return batch.bytes.size() < options_.sync_on_writer_below_bytes;
+}
+
 void Writer::submit_batch(Batch& batch) {
   if (Status error = status(); !error.is_ok()) {
     batch.failure = error;
@@ -372,7 +388,7 @@ void Writer::submit_batch(Batch& batch) {
   const bool sync = options_.durability == Durability::kAlways;
   batch.submitted_ns = steady_now_ns();
   File* file = batch.segment->file();
-  if (batch.bytes.size() < options_.sync_on_writer_below_bytes) {
+  if (syncs_on_writer(batch)) {
     // See StoreOptions::sync_on_writer_below_bytes. Appends arriving meanwhile queue
     // up and form the next batch; finish_batch() takes the outcome.
     Status written = file->write_at(batch.write_offset, batch.bytes.bytes());

@@ -1,9 +1,10 @@
 // Writer: the single thread that appends to the log. It drains every queued append
 // into one batch (group commit), decides each against the stream table (expected
 // version, idempotent retry), assigns gapless positions, versions and a monotonic
-// timestamp, writes the batch with one write and one fdatasync (on its own thread when
-// the batch is small, otherwise through io_uring while it decides the next batch), and
-// only then publishes the committed position and acknowledges the batch.
+// timestamp, writes the batch with one write and one fdatasync (both on its own thread
+// when the batch is small; otherwise started asynchronously, through io_uring where the
+// kernel allows, while it decides the next batch), and only then publishes the
+// committed position and acknowledges the batch.
 //
 // A failed write or fsync is fatal: the writer keeps the error, fails everything
 // pending and everything after, and the store is read-only until reopened.
@@ -120,6 +121,9 @@ class Writer {
   void seal_batch(Batch& batch);
   // Points `batch` at the active segment's end, with the tail page as its head.
   void start_batch(Batch& batch);
+  // Whether submit_batch() writes and syncs the sealed `batch` itself
+  // (StoreOptions::sync_on_writer_below_bytes) instead of starting it.
+  bool syncs_on_writer(const Batch& batch) const;
   void submit_batch(Batch& batch);
   // Waits for the batch's write + fdatasync and publishes it, or poisons the writer.
   void finish_batch(Batch& batch);

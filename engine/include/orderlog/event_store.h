@@ -79,12 +79,14 @@ struct StoreOptions {
   // under pipelined batches (docs/performance.md). 0: leave it all to the kernel.
   uint64_t page_cache_window_bytes = 256ull * 1024 * 1024;
   // Group commits smaller than this are written and fdatasync'd by the writer thread
-  // itself; larger ones are handed to io_uring, and the writer decides the appends
-  // that arrive meanwhile into the next batch. io_uring runs an fdatasync on a kernel
-  // worker thread, and the two wake-ups of that hand-off cost ~40-60 us per commit
-  // here, more than deciding a small batch's arrivals early saves (64 single-event
-  // appenders: ~250-310k events/s handed off, ~340-370k on the writer thread;
-  // docs/performance.md). 0: always hand off.
+  // itself. Larger ones are started asynchronously (through io_uring: a buffered
+  // file's fdatasync, a direct file's write), and the writer decides the appends that
+  // arrive meanwhile into the next batch. io_uring runs a buffered fdatasync on a
+  // kernel worker thread, and the two wake-ups of that hand-off cost ~40-60 us per
+  // commit here, more than deciding a small batch's arrivals early saves (64
+  // single-event appenders: ~250-310k events/s handed off, ~340-370k on the writer
+  // thread); small direct commits measured the same or slightly faster on the writer
+  // (docs/performance.md). 0: always start them asynchronously.
   uint64_t sync_on_writer_below_bytes = 64 * 1024;
   size_t queue_appends_max = 8192;          // pending append requests before append() waits
   size_t batch_bytes_max = 8 * 1024 * 1024;  // one group-commit write

@@ -10,12 +10,14 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
 #include "fault_env.h"
 #include "forwarding_env.h"
+#include "store/writer.h"
 #include "store_test_util.h"
 
 namespace orderlog::testing {
@@ -45,6 +47,9 @@ class WriteHolder {
     std::lock_guard lock(mutex_);
     return held_.size();
   }
+  // Log writes the writer made itself (File::write_at: a batch it syncs on its own).
+  void count_write_at() { writes_at_.fetch_add(1); }
+  size_t writes_at() const { return writes_at_.load(); }
 
   // The file side: a started write gets an eventfd, signalled now or on release.
   int start() {
@@ -81,6 +86,7 @@ class WriteHolder {
   bool holding_ = false;
   int release_error_ = 0;
   std::vector<int> held_;
+  std::atomic<size_t> writes_at_{0};
 };
 
 // A segment whose started write-and-sync completes (for the writer) only once the
@@ -91,6 +97,11 @@ class HeldFile : public ForwardingFile {
   HeldFile(std::unique_ptr<File> base, WriteHolder* holder) : ForwardingFile(std::move(base)), holder_(holder) {}
   ~HeldFile() override {
     if (ready_fd_ >= 0) holder_->finished(ready_fd_);
+  }
+
+  Status write_at(uint64_t offset, std::span<const std::byte> data) override {
+    holder_->count_write_at();
+    return ForwardingFile::write_at(offset, data);
   }
 
   Status start_write_and_sync(uint64_t offset, std::span<const std::byte> data, bool sync) override {
@@ -367,6 +378,44 @@ TEST(FormingDuringWrite, AnAppendSentFromAnAcknowledgementJoinsTheNextSmallWrite
   EXPECT_EQ(answered.first_position.value, formed.first_position.value + 1);
   EXPECT_EQ(s.store->stats().batches - batches_before, 2u)
       << "the held write, then one write of the append formed during it and the answer";
+}
+
+// A batch formed during a write, small enough for the writer to sync it itself but
+// larger than kAcknowledgeFirstBelowBytes (sync_on_writer_below_bytes set above it),
+// must not hold back the acknowledgements of the write before it, which is durable.
+TEST(FormingDuringWrite, ADurableBatchIsAcknowledgedBeforeTheNextOneTheWriterSyncsItself) {
+  HeldStore s;
+  StoreOptions options = test_options(&s.env, 4 * 1024 * 1024);
+  options.sync_on_writer_below_bytes = 2 * store::kAcknowledgeFirstBelowBytes;
+  ASSERT_OK_AND_ASSIGN(s.store, open_store(s.mem, options));
+  s.holder.hold(true);
+  // Held: one event large enough to be started, not synced on the writer.
+  const EventBatch held = make_event("T", std::string(options.sync_on_writer_below_bytes, 'h'));
+  std::atomic<size_t> writes_at_when_acknowledged{SIZE_MAX};
+  AsyncOutcome held_outcome;
+  s.store->append_async(std::vector<StreamAppend>{{"a", ExpectedVersion::any(), held.events()}},
+                        [&, done = held_outcome.callback()](Result<AppendResult> result) {
+                          writes_at_when_acknowledged = s.holder.writes_at();
+                          done(std::move(result));
+                        });
+  ASSERT_TRUE(s.holder.wait_for_held(1));
+  const size_t writes_at_before = s.holder.writes_at();
+  // Meanwhile: 300 KiB, decided into the next batch, which the writer will sync itself.
+  const EventBatch formed = make_event("T", std::string(300 * 1024, 'd'));
+  AsyncOutcome during;
+  s.store->append_async(std::vector<StreamAppend>{{"b", ExpectedVersion::any(), formed.events()}},
+                        during.callback());
+  ASSERT_TRUE(wait_for_decided(*s.store, 2)) << "nothing was decided while the write was held";
+
+  s.holder.hold(false);
+  s.holder.release_all();
+  ASSERT_TRUE(held_outcome.ready_within(milliseconds(10'000)));
+  ASSERT_OK(held_outcome.get().status());
+  ASSERT_TRUE(during.ready_within(milliseconds(10'000)));
+  ASSERT_OK(during.get().status());
+  EXPECT_EQ(writes_at_when_acknowledged.load(), writes_at_before)
+      << "the durable write was acknowledged only after the next batch was written";
+  EXPECT_EQ(s.holder.writes_at(), writes_at_before + 1) << "the batch formed meanwhile, synced on the writer";
 }
 
 TEST(FormingDuringWrite, CloseWhileAWriteIsHeldStillMakesEveryAcknowledgedAppendDurable) {
