@@ -70,13 +70,18 @@ bool segment_is_empty(const Segment& segment) {
   return !any_nonzero(segment.data(), segment.data() + segment.capacity_bytes());
 }
 
-// Whether a valid unit that starts a group-commit write lies in [from, to): the
-// writer starts a write only after the previous one is synced, so such a unit proves
-// that everything before it was acknowledged.
-bool batch_starts_within(const Segment& segment, uint64_t from, uint64_t to) {
+// Whether a valid unit that starts a group-commit write, at position `expected` (the
+// bad unit's) or later, lies in [from, to): the writer starts a write only after the
+// previous one is synced, so such a unit proves that everything before it was
+// acknowledged. Earlier positions can only be copies of older units inside an event's
+// payload (an application may store log bytes), which prove nothing.
+bool batch_starts_within(const Segment& segment, uint64_t from, uint64_t to, uint64_t expected) {
   for (uint64_t offset = from; offset + storage::kUnitHeaderBytes <= to; offset += storage::kAlignmentBytes) {
     const storage::UnitHeader header = storage::load_unit_header(segment.data() + offset);
-    if (header.magic != storage::kUnitMagic || (header.flags & storage::kUnitFlagBatchStart) == 0) continue;
+    if (header.magic != storage::kUnitMagic || (header.flags & storage::kUnitFlagBatchStart) == 0 ||
+        header.first_position < expected) {
+      continue;
+    }
     const UnitCheck check =
         storage::check_unit(segment.data(), segment.capacity_bytes(), offset, header.first_position);
     if (check.state == UnitState::kValid) return true;
@@ -171,7 +176,7 @@ Result<RecoveredLog> recover_tail(Env* env, const RecoveryOptions& options, Segm
         for (size_t j = i + 1; j < segments.size(); ++j) data_after = data_after || !segment_is_empty(*segments.at(j));
         data_after = data_after ||
                      any_nonzero(segment->data() + window_end, segment->data() + segment->capacity_bytes()) ||
-                     batch_starts_within(*segment, offset + storage::kAlignmentBytes, window_end);
+                     batch_starts_within(*segment, offset + storage::kAlignmentBytes, window_end, expected);
         if (data_after) {
           return Status::corruption(segment->path() + " offset " + std::to_string(offset) + ": " + check.problem +
                                     " (acknowledged data follows, refusing to open)");

@@ -182,6 +182,33 @@ TEST_F(RecoveryTest, TornFinalUnitWithOnlyItsHeaderLostIsCutAndLogged) {
   (void)end;
 }
 
+// An event may carry log bytes in its payload (an application archiving a segment):
+// a copy of an older unit inside a torn final unit proves nothing was acknowledged
+// after it, and the tail is cut as any torn write.
+TEST_F(RecoveryTest, ACopyOfAnOlderUnitInsideATornPayloadDoesNotRefuseTheOpen) {
+  write_log(12);
+  const auto [begin, end] = last_unit_range(segment_);
+  // The first unit of the segment (position 1, the first unit of its write).
+  uint32_t first_body_bytes = 0;
+  std::memcpy(&first_body_bytes, segment_.data() + 8, sizeof(first_body_bytes));
+  const std::string first_unit = segment_.substr(0, 32 + first_body_bytes);
+  // Placed, 8-aligned, where the final unit's 300-byte payload was; the final unit's
+  // checksum no longer matches, as when its write was torn after the copy landed.
+  const size_t payload = segment_.find(std::string(300, 'z'), begin);
+  ASSERT_NE(payload, std::string::npos);
+  const size_t at = (payload + 7) / 8 * 8;
+  ASSERT_LE(at + first_unit.size(), payload + 300) << "the copy must fit in the payload";
+  std::string torn = segment_;
+  torn.replace(at, first_unit.size(), first_unit);
+  std::unique_ptr<MemEnv> disk = disk_with_segment(torn);
+  LogCapture capture;
+  auto reopened = open_store(*disk, options_with_log(disk.get(), &capture));
+  ASSERT_TRUE(reopened.is_ok()) << reopened.status().to_string();
+  EXPECT_EQ(read_all_events(**reopened), acked_);
+  EXPECT_NE(capture.dump().find("cut an unacknowledged torn write"), std::string::npos) << capture.dump();
+  (void)end;
+}
+
 // A segment file gone from the middle or the start of a checkpointed log: the open
 // names the gap instead of reading its positions through another segment.
 TEST(Recovery, AMissingSegmentRefusesToOpen) {
