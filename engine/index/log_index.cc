@@ -79,16 +79,18 @@ Status LogIndex::open_files(uint64_t positions_count, uint64_t time_count) {
   return Status::ok();
 }
 
-Status LogIndex::load_checkpoint() {
-  const std::string path = dir_ + "/" + kCheckpointFileName;
-  OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->open_file(path, OpenMode::kReadOnly));
+namespace {
+
+// Reads index/CHECKPOINT into `bytes` and verifies it; the table inside them.
+Result<const fb::IndexCheckpoint*> read_checkpoint(Env* env, const std::string& path, std::vector<std::byte>* bytes) {
+  OL_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->open_file(path, OpenMode::kReadOnly));
   OL_ASSIGN_OR_RETURN(uint64_t size, file->size());
   if (size < sizeof(uint64_t) || size > (64u << 20)) return Status::corruption(path + ": bad size");
-  std::vector<std::byte> bytes(size);
-  OL_RETURN_IF_ERROR(file->read_at(0, bytes));
+  bytes->resize(size);
+  OL_RETURN_IF_ERROR(file->read_at(0, *bytes));
   uint64_t checksum = 0;
-  std::memcpy(&checksum, bytes.data(), sizeof(checksum));
-  const auto* body = reinterpret_cast<const uint8_t*>(bytes.data() + sizeof(checksum));
+  std::memcpy(&checksum, bytes->data(), sizeof(checksum));
+  const auto* body = reinterpret_cast<const uint8_t*>(bytes->data() + sizeof(checksum));
   const size_t body_bytes = size - sizeof(checksum);
   if (XXH3_64bits(body, body_bytes) != checksum) return Status::corruption(path + ": checksum mismatch");
   flatbuffers::Verifier verifier(body, body_bytes);
@@ -98,6 +100,28 @@ Status LogIndex::load_checkpoint() {
   if (checkpoint->positions_count() != checkpoint->committed_position()) {
     return Status::corruption(path + ": position count disagrees with the committed position");
   }
+  return checkpoint;
+}
+
+IndexedEnd end_of(const fb::IndexCheckpoint& checkpoint) {
+  return {checkpoint.committed_position(), checkpoint.segment_first_position(), checkpoint.segment_end_offset(),
+          checkpoint.last_timestamp_ns()};
+}
+
+}  // namespace
+
+Result<IndexedEnd> LogIndex::read_checkpoint_end(Env* env, const std::string& index_dir) {
+  const std::string path = index_dir + "/" + kCheckpointFileName;
+  if (!env->file_exists(path)) return Status::not_found(path + " is missing");
+  std::vector<std::byte> bytes;
+  OL_ASSIGN_OR_RETURN(const fb::IndexCheckpoint* checkpoint, read_checkpoint(env, path, &bytes));
+  return end_of(*checkpoint);
+}
+
+Status LogIndex::load_checkpoint() {
+  const std::string path = dir_ + "/" + kCheckpointFileName;
+  std::vector<std::byte> bytes;
+  OL_ASSIGN_OR_RETURN(const fb::IndexCheckpoint* checkpoint, read_checkpoint(env_, path, &bytes));
   OL_RETURN_IF_ERROR(open_files(checkpoint->positions_count(), checkpoint->time_count()));
   if (checkpoint->types() != nullptr) {
     for (const fb::TypePostings* type : *checkpoint->types()) {
@@ -113,8 +137,7 @@ Status LogIndex::load_checkpoint() {
     }
     streams_file_ = checkpoint->streams_file()->str();
   }
-  checkpoint_end_ = {checkpoint->committed_position(), checkpoint->segment_first_position(),
-                     checkpoint->segment_end_offset(), checkpoint->last_timestamp_ns()};
+  checkpoint_end_ = end_of(*checkpoint);
   end_ = checkpoint_end_;
   return Status::ok();
 }

@@ -75,6 +75,11 @@ class LogIndex {
 
   const IndexedEnd& checkpoint_end() const { return checkpoint_end_; }
 
+  // Where the checkpoint in index_dir says the indexed log ends, read without opening
+  // anything for writing (the offline check). kNotFound without a checkpoint,
+  // kCorruption when it does not verify.
+  static Result<IndexedEnd> read_checkpoint_end(Env* env, const std::string& index_dir);
+
   // ---- Writer side ----
   // Indexes one valid unit at `unit_offset` of the segment starting at
   // `segment_first_position`. Stream table and recent ids change at once; index

@@ -15,6 +15,7 @@
 #include "storage/record_format.h"
 #include "storage/unit_encoder.h"
 #include "storage/unit_reader.h"
+#include "store/log_scan.h"
 #include "store/recovery.h"
 
 namespace orderlog {
@@ -85,8 +86,7 @@ Status EventStoreImpl::open_directory() {
 
   RecoveryOptions recovery;
   recovery.log_dir = log_dir;
-  recovery.torn_window_bytes = std::max<uint64_t>(options_.batch_bytes_max, storage::kUnitBytesMax) +
-                               storage::kUnitBytesMax;
+  recovery.torn_window_bytes = torn_window_bytes(options_.batch_bytes_max);
   recovery.log = [this](LogLevel level, const std::string& line) { log(level, line); };
   OL_ASSIGN_OR_RETURN(RecoveredLog recovered, recover_tail(env_, recovery, &segments_, index_.get()));
   if (recovered.units_indexed > 0) {

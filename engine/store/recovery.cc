@@ -8,15 +8,16 @@
 #include "storage/aligned_buffer.h"
 #include "storage/segment_preparer.h"
 #include "storage/unit_reader.h"
+#include "store/log_scan.h"
 
 namespace orderlog::store {
 
 using storage::Segment;
 using storage::SegmentList;
 using storage::UnitCheck;
-using storage::UnitState;
 
-Status load_segments(Env* env, const std::string& log_dir, SegmentList* segments, bool direct_writes) {
+Status load_segments(Env* env, const std::string& log_dir, SegmentList* segments, bool direct_writes,
+                     OpenMode mode) {
   OL_ASSIGN_OR_RETURN(std::vector<std::string> names, env->list_dir(log_dir));
   std::vector<uint64_t> positions;
   for (const std::string& name : names) {
@@ -28,7 +29,7 @@ Status load_segments(Env* env, const std::string& log_dir, SegmentList* segments
     // Only the last segment is ever written again (sealed ones keep one descriptor).
     const bool last = position == positions.back();
     OL_ASSIGN_OR_RETURN(std::unique_ptr<Segment> segment,
-                        Segment::open(env, path, position, OpenMode::kReadWrite, direct_writes && last));
+                        Segment::open(env, path, position, mode, direct_writes && last));
     OL_RETURN_IF_ERROR(segments->add(std::move(segment)));
   }
   return Status::ok();
@@ -59,36 +60,6 @@ bool checkpoint_matches_log(const index::LogIndex& index, const SegmentList& seg
 
 namespace {
 
-bool any_nonzero(const std::byte* begin, const std::byte* end) {
-  return std::any_of(begin, end, [](std::byte b) { return b != std::byte{0}; });
-}
-
-// Every byte zero: a zeroed first header alone does not make a segment empty, since
-// units written after it may be acknowledged. Read only on the rare paths (an
-// interrupted roll, a damaged unit).
-bool segment_is_empty(const Segment& segment) {
-  return !any_nonzero(segment.data(), segment.data() + segment.capacity_bytes());
-}
-
-// Whether a valid unit that starts a group-commit write, at position `expected` (the
-// bad unit's) or later, lies in [from, to): the writer starts a write only after the
-// previous one is synced, so such a unit proves that everything before it was
-// acknowledged. Earlier positions can only be copies of older units inside an event's
-// payload (an application may store log bytes), which prove nothing.
-bool batch_starts_within(const Segment& segment, uint64_t from, uint64_t to, uint64_t expected) {
-  for (uint64_t offset = from; offset + storage::kUnitHeaderBytes <= to; offset += storage::kAlignmentBytes) {
-    const storage::UnitHeader header = storage::load_unit_header(segment.data() + offset);
-    if (header.magic != storage::kUnitMagic || (header.flags & storage::kUnitFlagBatchStart) == 0 ||
-        header.first_position < expected) {
-      continue;
-    }
-    const UnitCheck check =
-        storage::check_unit(segment.data(), segment.capacity_bytes(), offset, header.first_position);
-    if (check.state == UnitState::kValid) return true;
-  }
-  return false;
-}
-
 // Zeroes the torn bytes [offset, last non-zero byte] so a later scan cannot mistake
 // them for data, and makes that durable before any new append lands after them. A
 // direct write covers whole pages: the bytes before `offset` in the first page are
@@ -112,15 +83,8 @@ Status cut_torn_tail(Segment* segment, uint64_t offset, const UnitCheck& check, 
   return Status::ok();
 }
 
-}  // namespace
-
-namespace {
-
-// Removes segments [first, end) when every one of them is empty; false otherwise.
-Result<bool> remove_stray_segments(Env* env, const RecoveryOptions& options, SegmentList* segments, size_t first) {
-  for (size_t i = first; i < segments->size(); ++i) {
-    if (!segment_is_empty(*segments->at(i))) return false;
-  }
+// Removes segments [first, end), empty ones left by an interrupted roll.
+Status remove_stray_segments(Env* env, const RecoveryOptions& options, SegmentList* segments, size_t first) {
   while (segments->size() > first) {
     std::unique_ptr<Segment> stray = segments->remove_last();
     options.log(LogLevel::kWarning, "recovery: removing " + stray->path() +
@@ -129,8 +93,7 @@ Result<bool> remove_stray_segments(Env* env, const RecoveryOptions& options, Seg
     stray.reset();
     OL_RETURN_IF_ERROR(env->remove_file(path));
   }
-  OL_RETURN_IF_ERROR(env->sync_dir(options.log_dir));
-  return true;
+  return env->sync_dir(options.log_dir);
 }
 
 }  // namespace
@@ -153,37 +116,19 @@ Result<RecoveredLog> recover_tail(Env* env, const RecoveryOptions& options, Segm
     Segment* segment = segments.at(i);
     uint64_t offset = (i == first_segment && start.segment_first_position != 0) ? start.segment_offset : 0;
     if (offset == 0 && segment->first_position() != expected) {
-      OL_ASSIGN_OR_RETURN(const bool removed, remove_stray_segments(env, options, segment_list, i));
-      if (removed) break;
-      return Status::corruption("segment " + segment->path() + " starts at position " +
-                                std::to_string(segment->first_position()) + ", expected " + std::to_string(expected));
+      if (!segments_empty_from(segments, i)) return Status::corruption(misplaced_segment_message(*segment, expected));
+      OL_RETURN_IF_ERROR(remove_stray_segments(env, options, segment_list, i));
+      break;
     }
     while (segment->capacity_bytes() - offset >= storage::kUnitHeaderBytes) {
-      UnitCheck check = storage::check_unit(segment->data(), segment->capacity_bytes(), offset, expected);
-      const uint64_t window_end = std::min(segment->capacity_bytes(), offset + options.torn_window_bytes);
-      if (check.state == UnitState::kEnd) {
-        // Zeros where the next header would be: the log's end, unless bytes follow
-        // within one write's reach (a torn write whose first page never reached the
-        // disk while later ones did). Those are cut like any torn write: left in
-        // place, a later append ending where one of them starts would bring an
-        // unacknowledged unit back at the next recovery.
-        if (!any_nonzero(segment->data() + offset, segment->data() + window_end)) break;
-        check.state = UnitState::kInvalid;
-        check.problem = "a zeroed unit header followed by written bytes";
-      }
-      if (check.state == UnitState::kInvalid) {
-        bool data_after = false;
-        for (size_t j = i + 1; j < segments.size(); ++j) data_after = data_after || !segment_is_empty(*segments.at(j));
-        data_after = data_after ||
-                     any_nonzero(segment->data() + window_end, segment->data() + segment->capacity_bytes()) ||
-                     batch_starts_within(*segment, offset + storage::kAlignmentBytes, window_end, expected);
-        if (data_after) {
-          return Status::corruption(segment->path() + " offset " + std::to_string(offset) + ": " + check.problem +
-                                    " (acknowledged data follows, refusing to open)");
-        }
-        OL_RETURN_IF_ERROR(cut_torn_tail(segment, offset, check, options));
+      const ScanStep step = examine_unit(segments, i, offset, expected, options.torn_window_bytes);
+      if (step.kind == StepKind::kEnd) break;
+      if (step.kind == StepKind::kCorrupt) return Status::corruption(corruption_message(*segment, offset, step.check));
+      if (step.kind == StepKind::kTorn) {
+        OL_RETURN_IF_ERROR(cut_torn_tail(segment, offset, step.check, options));
         break;
       }
+      const UnitCheck& check = step.check;
       OL_RETURN_IF_ERROR(index->add_unit(segment->data() + offset, check.header, segment->first_position(), offset));
       offset += check.total_bytes();
       expected += check.header.event_count;

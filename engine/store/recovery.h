@@ -1,9 +1,10 @@
 // Recovery: on open, finds the segments, re-indexes the log after the index
-// checkpoint, and decides what an invalid unit means. It is an unacknowledged torn
-// write when it belongs to the last group-commit write: no later segment has data,
-// nothing is written farther than one write's span beyond it, and no valid unit
-// marked as the start of a later write follows it. Then its bytes are zeroed and the
-// cut is logged. Otherwise it is corruption, reported with the file and offset.
+// checkpoint, and acts on what an invalid unit means (store/log_scan.h decides it, for
+// the offline check too). It is an unacknowledged torn write when it belongs to the
+// last group-commit write: no later segment has data, nothing is written farther than
+// one write's span beyond it, and no valid unit marked as the start of a later write
+// follows it. Then its bytes are zeroed and the cut is logged. Otherwise it is
+// corruption, reported with the file and offset.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +34,10 @@ struct RecoveredLog {
 };
 
 // Opens every segment of log_dir into `segments`; the last one for direct writes
-// when `direct_writes` (see storage::Segment::open).
-Status load_segments(Env* env, const std::string& log_dir, storage::SegmentList* segments, bool direct_writes);
+// when `direct_writes` (see storage::Segment::open). kReadOnly for readers that never
+// write (the offline check).
+Status load_segments(Env* env, const std::string& log_dir, storage::SegmentList* segments, bool direct_writes,
+                     OpenMode mode = OpenMode::kReadWrite);
 
 // Whether the index checkpoint agrees with the log (its last event is where it says).
 bool checkpoint_matches_log(const index::LogIndex& index, const storage::SegmentList& segments);
