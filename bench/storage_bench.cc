@@ -13,7 +13,7 @@
 // Environment: ORDERLOG_BENCH_DIR, ORDERLOG_BENCH_SCAN_MIB (log size of BM_ScanAll,
 // default 256), ORDERLOG_BENCH_REOPEN_GIB (log size of BM_ReopenClean, default 1),
 // ORDERLOG_BENCH_PREFILL_BELOW_COMMIT_BYTES (StoreOptions::segment_prefill_below_commit_bytes;
-// 18446744073709551615 zero-fills every segment, as before that option),
+// 18446744073709551615 zero-fills every segment, as before that option, and 0 none),
 // ORDERLOG_BENCH_PAGE_CACHE_WINDOW_MIB (StoreOptions::page_cache_window_bytes in MiB;
 // 0 leaves the page cache to the kernel, as before that option),
 // ORDERLOG_BENCH_SYNC_ON_WRITER_BELOW_BYTES (StoreOptions::sync_on_writer_below_bytes;
@@ -107,8 +107,8 @@ const BenchConfig& config() {
     result.root = (root != nullptr && *root != '\0') ? root : "/tmp/orderlog-bench";
     result.scan_mib = env_u64("ORDERLOG_BENCH_SCAN_MIB", result.scan_mib);
     result.reopen_gib = env_u64("ORDERLOG_BENCH_REOPEN_GIB", result.reopen_gib);
-    result.prefill_below_commit_bytes =
-        env_u64("ORDERLOG_BENCH_PREFILL_BELOW_COMMIT_BYTES", result.prefill_below_commit_bytes);
+    result.prefill_below_commit_bytes = env_u64_if_set("ORDERLOG_BENCH_PREFILL_BELOW_COMMIT_BYTES")
+                                            .value_or(result.prefill_below_commit_bytes);  // 0: never
     if (auto window_mib = env_u64_if_set("ORDERLOG_BENCH_PAGE_CACHE_WINDOW_MIB")) {
       result.page_cache_window_bytes = *window_mib * 1024 * 1024;  // 0: off
     }
@@ -771,7 +771,8 @@ void register_benchmarks() {
     const std::string suffix = direct ? "Direct" : "";
     timed(RegisterBenchmark(("BM_AppendBatchConcurrent" + suffix).c_str(), BM_AppendBatchConcurrent, direct)
               ->Arg(8)
-              ->Arg(32),
+              ->Arg(32)
+              ->Arg(64),
           kMicrosecond);
     timed(RegisterBenchmark(("BM_AppendLargeBatch1KiBConcurrent" + suffix).c_str(), BM_AppendLargeBatch1KiBConcurrent, direct)
               ->Arg(4)
