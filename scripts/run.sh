@@ -21,7 +21,7 @@ done
 
 scripts/bootstrap.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target orderlogd orderlog-order-demo
+cmake --build --preset release --target orderlogd orderlog-order-demo orderlog
 
 data="${ORDERLOG_DATA_DIR:-data}"
 listen="${ORDERLOG_LISTEN:-127.0.0.1:7070}"
