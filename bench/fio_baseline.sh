@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures the disk under $ORDERLOG_BENCH_DIR with fio: the baseline the storage
-# benchmarks are compared against. Four jobs, one thread each, no queue depth (psync):
+# benchmarks are compared against. Six jobs, one thread each, no queue depth (psync):
 #   seq_write_1m_direct  1 MiB sequential writes with O_DIRECT into a new file (MB/s)
 #   sync_4k_grow         4 KiB write + fdatasync, appending to a new file, so every
 #                        fdatasync also commits the block allocation and the file size
@@ -8,6 +8,10 @@
 #   sync_64k_overwrite   the same with 64 KiB writes
 #   sync_1m_overwrite    the same with 1 MiB writes: the disk's bandwidth when every
 #                        write waits for its fdatasync, as a lone durable appender does
+#   sync_2m_fresh_direct 2 MiB O_DIRECT write + fdatasync into a new (preallocated)
+#                        file: what a log that only ever writes blocks it never wrote
+#                        before gets from this disk durably, at a large group commit's
+#                        size (a virtual disk may write fresh blocks slower)
 # Each job runs ORDERLOG_FIO_RUNS times (default 3), interleaved; every metric is the
 # median of its runs. Prints one JSON object on stdout; fio's own reports are kept in
 # the "raw" directory named in it only when ORDERLOG_FIO_KEEP=1.
@@ -60,7 +64,11 @@ for run in $(seq 1 "$runs"); do
     --bs=64k --overwrite=1 --size="${overwrite_mib}M"
   run_job sync_1m_overwrite "$run" --filename="$work_dir/over.dat" "${sync_job[@]}" \
     --bs=1M --overwrite=1 --size="${overwrite_mib}M"
-  rm -f "$work_dir/seq.dat" "$work_dir/grow.dat"
+  rm -f "$work_dir/fresh.dat"
+  # Not time-based: one pass over the new file, so no block is written twice.
+  run_job sync_2m_fresh_direct "$run" --filename="$work_dir/fresh.dat" \
+    --rw=write --fdatasync=1 --bs=2M --direct=1 --size="${seq_mib}M"
+  rm -f "$work_dir/seq.dat" "$work_dir/grow.dat" "$work_dir/fresh.dat"
 done
 
 python3 - "$work_dir/raw" "$bench_dir" "$runs" "$runtime_s" <<'PYTHON'

@@ -98,7 +98,7 @@ def row(what, value, unit, note="", bench=None, key="items_per_second"):
     rows.append((what, value, unit, "" if spread is None else f"{spread * 100:.0f}%", note))
 
 row("fio seq write 1 MiB O_DIRECT", fio_seq and fio_seq / 1e6, "MB/s")
-for job in ("sync_4k_grow", "sync_4k_overwrite", "sync_64k_overwrite", "sync_1m_overwrite"):
+for job in ("sync_4k_grow", "sync_4k_overwrite", "sync_64k_overwrite", "sync_1m_overwrite", "sync_2m_fresh_direct"):
     data = fio.get(job, {})
     row(f"fio {job} write+fdatasync", data.get("iops"), "IOPS",
         f"fdatasync p50 {data.get('fdatasync_p50_us', 0):.0f} us, {data.get('mb_per_s', 0):.1f} MB/s")
@@ -169,16 +169,19 @@ summary["benchmarks"][name] = {"events_per_second": rate, "events_per_sync": per
                                "events_per_batch": metric(name, "events_per_batch")}
 
 fio_sync_1m = fio.get("sync_1m_overwrite", {}).get("bytes_per_second")
+fio_fresh_2m = fio.get("sync_2m_fresh_direct", {}).get("bytes_per_second")
 for name in ("BM_AppendLargeBatch1KiB", "BM_AppendLargeBatch1KiBDirect", "BM_AppendLargeBatch1KiBConcurrent/4",
              "BM_AppendLargeBatch1KiBConcurrentDirect/4"):
     large = metric(name, "bytes_per_second")
     large_ratio = ratio(large, fio_seq)
+    log_rate = metric(name, "log_bytes_per_second")
     row(name + " (payload)", large and large / 1e6, "MB/s", f"{large_ratio or 0:.2f} of fio seq MB/s, "
         f"{ratio(large, fio_sync_1m) or 0:.2f} of fio 1 MiB+fdatasync MB/s; "
-        f"log {(metric(name, 'log_bytes_per_second') or 0) / 1e6:.0f} MB/s, " + device_note(name), name,
-        "bytes_per_second")
+        f"log {(log_rate or 0) / 1e6:.0f} MB/s, {ratio(log_rate, fio_fresh_2m) or 0:.2f} of fio's fresh "
+        f"2 MiB+fdatasync, " + device_note(name), name, "bytes_per_second")
     summary["benchmarks"][name] = {"payload_bytes_per_second": large, "ratio_to_fio_seq": large_ratio,
-                                   "log_bytes_per_second": metric(name, "log_bytes_per_second")}
+                                   "log_bytes_per_second": log_rate,
+                                   "log_ratio_to_fio_fresh_2m_fdatasync": ratio(log_rate, fio_fresh_2m)}
 
 def best(key, *names):
     """(value, name) of the benchmark with the highest `key`: targets hold for the engine
