@@ -120,15 +120,11 @@ Result<std::unique_ptr<SegmentList>> open_segments(const LogCheckOptions& option
 // Tracks the rules a valid unit's events must keep beyond their checksums.
 class RuleChecker {
  public:
-  explicit RuleChecker(LogCheck* check) : check_(check) {}
+  RuleChecker(LogCheck* check, size_t streams_tracked_max)
+      : check_(check), streams_tracked_max_(streams_tracked_max) {}
 
   void add(const EventView& event) {
-    uint64_t& version = versions_[std::string(event.stream_id)];
-    if (event.version.value != version + 1) {
-      report(event, "stream '" + std::string(event.stream_id) + "' jumps from version " + std::to_string(version) +
-                        " to " + std::to_string(event.version.value));
-    }
-    version = event.version.value;
+    check_version(event);
     if (event.timestamp_ns < check_->last_timestamp_ns) {
       report(event, "timestamp " + std::to_string(event.timestamp_ns) + " is before the previous event's " +
                         std::to_string(check_->last_timestamp_ns));
@@ -142,6 +138,23 @@ class RuleChecker {
   uint64_t streams() const { return versions_.size(); }
 
  private:
+  void check_version(const EventView& event) {
+    auto found = versions_.find(event.stream_id);
+    if (found == versions_.end()) {
+      if (versions_.size() >= streams_tracked_max_) {
+        check_->all_streams_tracked = false;
+        return;
+      }
+      found = versions_.emplace(std::string(event.stream_id), 0).first;
+    }
+    const uint64_t previous = found->second;
+    if (event.version.value != previous + 1) {
+      report(event, "stream '" + std::string(event.stream_id) + "' jumps from version " + std::to_string(previous) +
+                        " to " + std::to_string(event.version.value));
+    }
+    found.value() = event.version.value;
+  }
+
   void report(const EventView& event, std::string what) {
     if (check_->inconsistencies.size() < LogCheck::kInconsistenciesListed) {
       check_->inconsistencies.push_back("position " + std::to_string(event.position.value) + ": " + what);
@@ -150,6 +163,7 @@ class RuleChecker {
   }
 
   LogCheck* check_;
+  const size_t streams_tracked_max_;
   FlatStringMap<uint64_t> versions_;
 };
 
@@ -170,7 +184,7 @@ Result<LogCheck> check_log(const LogCheckOptions& options) {
   check.segments = list.size();
   for (size_t i = 0; i < list.size(); ++i) check.segment_bytes += list.at(i)->capacity_bytes();
   check.checkpoint_position = GlobalPosition{checkpoint_position(env, options.data_dir, &check.checkpoint_problem)};
-  RuleChecker rules(&check);
+  RuleChecker rules(&check, options.streams_tracked_max);
   const WalkEnd end = walk_units(list, 0, 1, check.checkpoint_position.value,
                                  store::torn_window_bytes(options.batch_bytes_max),
                                  [&](const Segment& segment, uint64_t offset, const storage::UnitHeader& header) {

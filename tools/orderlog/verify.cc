@@ -39,10 +39,11 @@ void print_text(const std::string& data_dir, const LogCheck& check) {
   }
   fmt::print("ending    {}{}{}\n", log_ending_name(check.ending), check.ending_detail.empty() ? "" : ": ",
              check.ending_detail);
+  const char* scope = check.all_streams_tracked ? "" : "; versions checked for the first streams seen only";
   if (check.inconsistency_count == 0) {
-    fmt::print("rules     kept (stream versions follow one another, timestamps never go back)\n");
+    fmt::print("rules     kept (stream versions follow one another, timestamps never go back{})\n", scope);
   } else {
-    fmt::print("rules     BROKEN by {} events:\n", check.inconsistency_count);
+    fmt::print("rules     BROKEN by {} events{}:\n", check.inconsistency_count, scope);
     for (const std::string& problem : check.inconsistencies) fmt::print("          {}\n", problem);
   }
   if (check.healthy()) {
@@ -73,6 +74,7 @@ void print_json(const std::string& data_dir, const LogCheck& check) {
       .number("appends", check.units)
       .number("events", check.events)
       .number("streams", check.streams)
+      .boolean("all_streams_tracked", check.all_streams_tracked)
       .number("last_position", check.last_position.value)
       .number("checkpoint_position", check.checkpoint_position.value)
       .number("first_timestamp_ns", check.first_timestamp_ns)

@@ -23,6 +23,9 @@ struct LogCheckOptions {
   // The store's StoreOptions::batch_bytes_max: how far past an invalid unit the last
   // write may reach, which is what tells a torn write from corruption.
   size_t batch_bytes_max = StoreOptions{}.batch_bytes_max;
+  // check_log() follows each stream's version in memory (~100 bytes a stream): up to
+  // this many streams; the versions of streams first seen after that go unchecked.
+  size_t streams_tracked_max = 10'000'000;
 };
 
 // What follows the log's last valid unit. After the index checkpoint's position this
@@ -46,7 +49,8 @@ struct LogCheck {
   uint64_t units = 0;          // appends (one unit each)
   uint64_t events = 0;
   uint64_t log_bytes = 0;  // the valid units' bytes
-  uint64_t streams = 0;
+  uint64_t streams = 0;    // distinct streams, counted up to streams_tracked_max
+  bool all_streams_tracked = true;  // false: more streams than that; some versions went unchecked
   GlobalPosition last_position;
   uint64_t first_timestamp_ns = 0;
   uint64_t last_timestamp_ns = 0;

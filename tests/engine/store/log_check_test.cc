@@ -253,6 +253,21 @@ TEST_F(LogCheckTest, AUnitThatPassesItsChecksumButSkipsAStreamVersionIsAnInconsi
   EXPECT_NE(result.inconsistencies[0].find("to 9"), std::string::npos) << result.inconsistencies[0];
 }
 
+TEST_F(LogCheckTest, StreamVersionsAreFollowedForABoundedNumberOfStreams) {
+  write_log(12);
+  LogCheckOptions options = check_options(disk_.get());
+  options.streams_tracked_max = 2;
+  ASSERT_OK_AND_ASSIGN(LogCheck result, check_log(options));
+  EXPECT_EQ(result.ending, LogEnding::kClean) << result.ending_detail;
+  EXPECT_EQ(result.streams, 2u);
+  EXPECT_FALSE(result.all_streams_tracked);
+  EXPECT_EQ(result.events, acked_.size());  // every event is still read and verified
+  EXPECT_EQ(result.inconsistency_count, 0u);
+  ASSERT_OK_AND_ASSIGN(LogCheck unbounded, check(*disk_));
+  EXPECT_EQ(unbounded.streams, 4u);
+  EXPECT_TRUE(unbounded.all_streams_tracked);
+}
+
 TEST_F(LogCheckTest, AMissingDataDirectoryIsNotFound) {
   MemEnv env;
   Result<LogCheck> result = check(env);
