@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "json.h"
 #include "orderlog/client/client.h"
 
 namespace {
@@ -195,18 +196,13 @@ void print_json(const BenchOptions& options, const std::vector<SlotStats>& stats
     if (first_error.empty()) first_error = slot.first_error;
   }
   std::sort(latencies.begin(), latencies.end());
-  std::string error_json;
-  for (char c : first_error) {
-    if (c == '"' || c == '\\') error_json += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) error_json += c;
-  }
   fmt::print(
       "{{\"scenario\": \"{}\", \"connections\": {}, \"io_threads\": {}, \"depth\": {}, \"batch_events\": {}, \"payload_bytes\": {}, "
-      "\"seconds\": {:.3f}, \"operations\": {}, \"events\": {}, \"errors\": {}, \"first_error\": \"{}\", "
+      "\"seconds\": {:.3f}, \"operations\": {}, \"events\": {}, \"errors\": {}, \"first_error\": {}, "
       "\"operations_per_s\": {:.1f}, \"events_per_s\": {:.1f}, \"lifecycles_per_s\": {:.1f}, "
       "\"latency_us\": {{\"p50\": {}, \"p90\": {}, \"p99\": {}, \"p999\": {}, \"max\": {}}}}}\n",
       options.scenario, options.connections, options.io_threads, options.depth, options.batch_events, options.payload_bytes,
-      measured_seconds, operations, events, errors, error_json, static_cast<double>(operations) / measured_seconds,
+      measured_seconds, operations, events, errors, orderlog::tool::json_quote(first_error), static_cast<double>(operations) / measured_seconds,
       static_cast<double>(events) / measured_seconds, static_cast<double>(lifecycles) / measured_seconds,
       percentile(latencies, 0.50), percentile(latencies, 0.90), percentile(latencies, 0.99),
       percentile(latencies, 0.999), latencies.empty() ? 0 : latencies.back());

@@ -25,31 +25,34 @@ int main(int argc, char** argv) {
   const CLI::Validator directory(
       [](std::string& value) { return value.empty() ? std::string("the data directory must not be empty") : ""; },
       "DIR");
+  const auto add_data_dir = [&](CLI::App* command, std::string* data_dir) {
+    command->add_option("data_dir", *data_dir, "the data directory")->required()->check(directory);
+  };
 
   VerifyArgs verify;
   CLI::App* verify_command = app.add_subcommand("verify", "check the whole log, read-only");
-  verify_command->add_option("data_dir", verify.data_dir, "the data directory")->required()->check(directory);
+  add_data_dir(verify_command, &verify.data_dir);
   verify_command->add_flag("--json", verify.json, "print one JSON object");
   verify_command->add_option("--batch-bytes-max", verify.batch_bytes_max,
                              "the store's batch_bytes_max, if not the default (it bounds a torn write)");
 
   BrowseArgs browse;
   CLI::App* browse_command = app.add_subcommand("browse", "list streams, or print one stream's events");
-  browse_command->add_option("data_dir", browse.data_dir, "the data directory")->required()->check(directory);
+  add_data_dir(browse_command, &browse.data_dir);
   browse_command->add_option("--stream", browse.stream, "print this stream's events");
   browse_command->add_option("--prefix", browse.prefix, "list only streams starting with this");
   browse_command->add_option("--count", browse.count, "print at most this many lines (0: all)");
 
   ReplayArgs replay;
   CLI::App* replay_command = app.add_subcommand("replay", "print the log's events in position order");
-  replay_command->add_option("data_dir", replay.data_dir, "the data directory")->required()->check(directory);
+  add_data_dir(replay_command, &replay.data_dir);
   replay_command->add_option("--from", replay.from, "the first global position (0 and 1: the start)");
   replay_command->add_option("--count", replay.count, "print at most this many events (0: all)");
   replay_command->add_option("--type", replay.types, "only events of this type (repeatable)");
 
   RebuildArgs rebuild;
   CLI::App* rebuild_command = app.add_subcommand("rebuild", "rebuild the derived state of a closed directory");
-  rebuild_command->add_option("data_dir", rebuild.data_dir, "the data directory")->required()->check(directory);
+  add_data_dir(rebuild_command, &rebuild.data_dir);
   rebuild_command->add_flag("--projections", rebuild.projections, "also replay the read models from the log");
   rebuild_command->add_flag("--snapshots", rebuild.snapshots, "also delete the order snapshots");
   rebuild_command->add_option("--batch-bytes-max", rebuild.batch_bytes_max,
